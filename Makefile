@@ -1,0 +1,44 @@
+# The two README commands are `make synth` and `make test`; both set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANIFEST ?= examples/rooms.yaml
+# The pinned Node.js 22 and cdk CLI from package.json come first: jsii and the CLI both use them.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: setup synth test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+synth: setup
+	@$(PY) -m dataroom.cli validate $(MANIFEST)
+	@rm -rf cdk.out
+	cdk synth --quiet --no-notices -c manifest=$(MANIFEST)
+	@$(PY) -m dataroom.cli summary cdk.out --manifest $(MANIFEST)
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+bench: setup
+	$(PY) bench/synth.py
+
+clean:
+	rm -rf cdk.out $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

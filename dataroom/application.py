@@ -1,0 +1,75 @@
+"""Builds the CDK app from a manifest. ``app.py`` at the repository root only calls :func:`main`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App
+
+from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
+from dataroom.policies import apply_nag_gate
+from dataroom.stacks import DataRoomStack
+
+DEFAULT_MANIFEST = "examples/rooms.yaml"
+#: The construct id (and ``cdk deploy`` name) of a room's stack when the manifest has one room.
+SINGLE_ROOM_STACK_ID = "DataRoomStack"
+
+
+def room_stack_id(manifest: Manifest, room: Room) -> str:
+    """The ``cdk`` name of a room's stack.
+
+    ``DataRoomStack`` when the manifest has a single room, ``DataRoomStack-<room>`` otherwise.
+    The CloudFormation stack name is ``dataroom-<room>`` either way, so adding a second room to a
+    manifest never replaces the first room's deployed stack.
+    """
+    if len(manifest.rooms) == 1:
+        return SINGLE_ROOM_STACK_ID
+    return f"{SINGLE_ROOM_STACK_ID}-{room.name}"
+
+
+def cdk_context(cdk_json: str | Path = "cdk.json") -> dict[str, Any]:
+    """The context (feature flags and defaults) of ``cdk.json``, for apps built outside the CLI.
+
+    Tests and benchmarks build ``App(context=cdk_context())`` so they synthesize with exactly the
+    feature flags ``cdk synth`` uses.
+    """
+    data = json.loads(Path(cdk_json).read_text(encoding="utf-8"))
+    return dict(data.get("context", {}))
+
+
+def build_app(manifest: Manifest, *, app: App | None = None, nag: bool = True) -> App:
+    """Add every stack of ``manifest`` to ``app`` (a new one by default) and register the gate.
+
+    ``nag=False`` exists for tests that inspect a template the gate would refuse; the README's
+    commands and ``app.py`` always run with the gate.
+    """
+    app = app or App()
+    for room in manifest.rooms:
+        DataRoomStack(app, room_stack_id(manifest, room), manifest=manifest, room=room)
+    if nag:
+        apply_nag_gate(app)
+    return app
+
+
+def main() -> None:
+    """Entry point of ``app.py``: manifest errors and gate failures end without a traceback."""
+    app = App()
+    manifest_path = app.node.try_get_context("manifest") or DEFAULT_MANIFEST
+    try:
+        manifest = load_manifest(Path(manifest_path))
+    except ManifestError as exc:
+        print(f"dataroom: the manifest is not valid; nothing was synthesized.\n{exc}",
+              file=sys.stderr)
+        sys.exit(2)
+    build_app(manifest, app=app)
+    try:
+        app.synth()
+    except Exception as exc:  # jsii re-raises the CDK's validation error as a generic error
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"dataroom: synthesis refused: {first_line}\n"
+              "dataroom: the report above lists each finding; fix it, or acknowledge it with a "
+              "specific reason in dataroom/policies/acknowledgements.py", file=sys.stderr)
+        sys.exit(1)

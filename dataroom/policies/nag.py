@@ -1,0 +1,24 @@
+"""The nag gate: cdk-nag 3 packs registered as CDK validation plugins on every app.
+
+Any finding that is not acknowledged (see ``acknowledgements.py``) fails synthesis.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import App, Stage, Validations
+from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
+
+#: The packs every dataroom app runs, by class.
+NAG_PACKS: tuple[type[NagPack], ...] = (AwsSolutionsChecks, NIST80053R5Checks)
+#: Their names as they appear in the validation report (a pack with no finding is left out of it).
+NAG_PACK_NAMES: tuple[str, ...] = ("AwsSolutions", "NIST.800.53.R5")
+
+
+def nag_packs(scope: App | Stage) -> list[NagPack]:
+    """Fresh instances of every pack for ``scope``."""
+    return [pack(scope) for pack in NAG_PACKS]
+
+
+def apply_nag_gate(scope: App | Stage) -> None:
+    """Register every pack on ``scope``: synthesis then fails on any unacknowledged finding."""
+    Validations.of(scope).add_plugins(*nag_packs(scope))

@@ -1,0 +1,5 @@
+"""The stacks a manifest synthesizes."""
+
+from dataroom.stacks.data_room_stack import DataRoomStack
+
+__all__ = ["DataRoomStack"]

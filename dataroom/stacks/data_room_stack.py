@@ -1,0 +1,137 @@
+"""DataRoomStack: one room's glovebox, key and buckets, deployed to the room account."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_cdk import CfnOutput, Environment, Fn, Stack, Tags
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from dataroom.constructs import Glovebox, RoomKey, RoomStorage
+from dataroom.manifest import Manifest, Room
+from dataroom.policies.acknowledgements import acknowledge_room_stack
+
+_TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
+
+
+def tag_value(value: str) -> str:
+    """A value CloudFormation accepts as a tag: its character set, at most 256 characters."""
+    return _TAG_UNSAFE.sub("", value).strip()[:256]
+
+
+class DataRoomStack(Stack):
+    """Everything one room needs in its own account: glovebox, room key, buckets, tags (CHG-1).
+
+    Rooms in phases that read production (exploration, production-a, production-b) get the
+    approved dataset buckets in their endpoint's data perimeter; other phases get none (IAM-6).
+
+    :param manifest: the validated manifest the room comes from.
+    :param room: the room to build; it must be one of ``manifest.rooms``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        manifest: Manifest,
+        room: Room,
+        **kwargs: Any,
+    ) -> None:
+        if room not in manifest.rooms:
+            raise ValueError(f"room={room.name!r}: expected one of the manifest's rooms")
+        region = manifest.room_region(room)
+        kwargs.setdefault("env", Environment(account=room.account, region=region))
+        kwargs.setdefault("stack_name", f"dataroom-{room.name}")
+        kwargs.setdefault(
+            "description", f"dataroom {room.name} ({room.phase.value}, {room.ticket}): glovebox"
+        )
+        super().__init__(scope, construct_id, **kwargs)
+        self.room = room
+        self.manifest = manifest
+
+        self.room_key = RoomKey(self, "RoomKey", alias=f"dataroom/{room.name}")
+        self.room_key.allow_cloudwatch_logs()
+
+        self.glovebox = Glovebox(
+            self,
+            "Glovebox",
+            availability_zones=self.availability_zones,
+            flow_log_key=self.room_key.key,
+            cidr=room.vpc_cidr,
+        )
+        self.storage = RoomStorage(
+            self,
+            "Storage",
+            encryption_key=self.room_key.key,
+            vpc_endpoint=self.glovebox.s3_endpoint,
+        )
+        for bucket in (self.storage.intermediate_bucket, self.storage.results_bucket):
+            self.glovebox.permit_room_bucket(bucket)
+
+        if room.reads_production:
+            prefixes: dict[str, list[str]] = {}
+            for dataset in manifest.room_datasets(room):
+                prefixes.setdefault(dataset.bucket, []).append(dataset.prefix)
+            for bucket_name, bucket_prefixes in prefixes.items():
+                bucket = s3.Bucket.from_bucket_attributes(
+                    self,
+                    f"Dataset-{bucket_name}",
+                    bucket_name=bucket_name,
+                    account=manifest.production.account,
+                    region=manifest.production.region,
+                )
+                self.glovebox.permit_dataset_bucket(bucket, prefixes=bucket_prefixes)
+
+        tags = {
+            "dataroom:room": room.name,
+            "dataroom:ticket": room.ticket,
+            "dataroom:phase": room.phase.value,
+            "dataroom:owner": room.owner,
+            "dataroom:approvers": " ".join(room.approvers),
+            "dataroom:expires": room.expires.isoformat(),
+            "dataroom:hypothesis": room.hypothesis,
+        }
+        for key, value in tags.items():
+            Tags.of(self).add(key, tag_value(value))
+
+        CfnOutput(self, "IntermediateBucketName", value=self.storage.intermediate_bucket.bucket_name)
+        CfnOutput(self, "ResultsBucketName", value=self.storage.results_bucket.bucket_name)
+        CfnOutput(self, "VpcId", value=self.glovebox.vpc_id)
+
+        acknowledge_room_stack(self)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The first two zones of the region, resolved by CloudFormation at deploy time.
+
+        A stack with an explicit environment would otherwise look its zones up in the account at
+        synth time; ``Fn::GetAZs`` keeps ``cdk synth`` offline and free of credentials, and
+        avoids hard-coding zone names that differ between accounts.
+        """
+        azs = Fn.get_azs()
+        return [Fn.select(0, azs), Fn.select(1, azs)]
+
+    @property
+    def vpc(self) -> ec2.IVpc:
+        """The glovebox VPC."""
+        return self.glovebox.vpc
+
+    @property
+    def key(self) -> kms.IKey:
+        """The room key."""
+        return self.room_key.key
+
+    @property
+    def intermediate_bucket(self) -> s3.IBucket:
+        """Scratch space that expires."""
+        return self.storage.intermediate_bucket
+
+    @property
+    def results_bucket(self) -> s3.IBucket:
+        """End results, versioned and retained."""
+        return self.storage.results_bucket

@@ -1,0 +1,101 @@
+"""Reads a cloud assembly (``cdk.out``) and says what was synthesized and what the gate found."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    """One synthesized stack."""
+
+    artifact_id: str
+    stack_name: str
+    environment: str
+    template: Path
+    resources: int
+    resource_types: Counter[str]
+
+
+@dataclass(frozen=True)
+class GateSummary:
+    """What the nag gate reported."""
+
+    packs: tuple[str, ...]
+    violations: tuple[tuple[str, str], ...]
+    acknowledged: tuple[tuple[str, str, str], ...] = field(default=())
+
+
+def read_stacks(assembly: Path) -> list[StackSummary]:
+    """Every CloudFormation stack of the assembly, nested stages included."""
+    manifest = json.loads((assembly / "manifest.json").read_text(encoding="utf-8"))
+    out: list[StackSummary] = []
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        kind = artifact.get("type")
+        if kind == "cdk:cloud-assembly":
+            nested = assembly / artifact["properties"]["directoryName"]
+            out.extend(read_stacks(nested))
+        elif kind == "aws:cloudformation:stack":
+            template_path = assembly / artifact["properties"]["templateFile"]
+            template = json.loads(template_path.read_text(encoding="utf-8"))
+            resources = template.get("Resources", {})
+            out.append(
+                StackSummary(
+                    artifact_id=artifact.get("displayName", artifact_id),
+                    stack_name=artifact["properties"].get("stackName", artifact_id),
+                    environment=artifact.get("environment", "").removeprefix("aws://"),
+                    template=template_path,
+                    resources=len(resources),
+                    resource_types=Counter(r["Type"] for r in resources.values()),
+                )
+            )
+    return out
+
+
+def read_gate(assembly: Path) -> GateSummary | None:
+    """The validation report CDK writes when plugins ran; ``None`` when there is none."""
+    path = assembly / "validation-report.json"
+    if not path.exists():
+        return None
+    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    packs, violations, acknowledged = [], [], []
+    for plugin in report.get("pluginReports", []):
+        packs.append(plugin["pluginName"])
+        for v in plugin.get("violations", []):
+            for c in v.get("violatingConstructs", []):
+                violations.append((v["ruleName"], c["constructPath"]))
+        for v in plugin.get("suppressedViolations", []):
+            for c in v.get("violatingConstructs", []):
+                acknowledged.append((v["ruleName"], c["constructPath"], v.get("reason", "")))
+    return GateSummary(tuple(packs), tuple(violations), tuple(acknowledged))
+
+
+def render(assembly: Path, manifest_path: str) -> str:
+    """The short summary ``make synth`` prints."""
+    stacks = read_stacks(assembly)
+    lines = [f"dataroom: {len(stacks)} stack(s) synthesized from {manifest_path} into {assembly}/"]
+    for s in stacks:
+        lines.append(
+            f"  {s.artifact_id:<28} stack {s.stack_name} in {s.environment}: "
+            f"{s.resources} resources -> {s.template}"
+        )
+    gate = read_gate(assembly)
+    if gate is None:
+        lines.append("nag gate: NO validation report found; the gate did not run")
+    else:
+        from dataroom.policies.nag import NAG_PACK_NAMES
+
+        lines.append(
+            f"nag gate: {', '.join(NAG_PACK_NAMES)}: {len(gate.violations)} unacknowledged finding(s), "
+            f"{len(gate.acknowledged)} acknowledged (dataroom/policies/acknowledgements.py)"
+        )
+        for rule, path, _reason in gate.acknowledged:
+            lines.append(f"  acknowledged {rule} on {path}")
+    if stacks:
+        lines.append(f"deploy: cdk deploy {stacks[0].artifact_id}"
+                     + (" (one stack per room; see README)" if len(stacks) > 1 else ""))
+    return "\n".join(lines)
