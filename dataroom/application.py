@@ -67,9 +67,8 @@ def main() -> None:
     build_app(manifest, app=app)
     try:
         app.synth()
-    except Exception as exc:  # jsii re-raises the CDK's validation error as a generic error
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"dataroom: synthesis refused: {first_line}\n"
+    except Exception as exc:  # jsii re-raises the CDK's validation error as a RuntimeError
+        print(f"dataroom: synthesis refused:\n{str(exc).strip() or type(exc).__name__}\n"
               "dataroom: the report above lists each finding; fix it, or acknowledge it with a "
               "specific reason in dataroom/policies/acknowledgements.py", file=sys.stderr)
         sys.exit(1)

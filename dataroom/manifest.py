@@ -591,7 +591,7 @@ def _mixing_problems(
         reasons.append(f"mixes classifications {classes}")
     if len(tenancies) > 1:
         reasons.append(f"mixes tenancies {tenancies}")
-    sensitive = sorted(ds.name for ds in wanted if ds.sensitive)
+    sensitive = [ds.name for ds in wanted if ds.sensitive]
     if sensitive:
         reasons.append(f"reads hr/phi/restricted data ({', '.join(sensitive)})")
     if not reasons:
