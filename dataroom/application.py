@@ -61,14 +61,18 @@ def main() -> None:
     try:
         manifest = load_manifest(Path(manifest_path))
     except ManifestError as exc:
-        print(f"dataroom: the manifest is not valid; nothing was synthesized.\n{exc}",
-              file=sys.stderr)
+        print(
+            f"dataroom: the manifest is not valid; nothing was synthesized.\n{exc}", file=sys.stderr
+        )
         sys.exit(2)
     build_app(manifest, app=app)
     try:
         app.synth()
     except Exception as exc:  # jsii re-raises the CDK's validation error as a RuntimeError
-        print(f"dataroom: synthesis refused:\n{str(exc).strip() or type(exc).__name__}\n"
-              "dataroom: the report above lists each finding; fix it, or acknowledge it with a "
-              "specific reason in dataroom/policies/acknowledgements.py", file=sys.stderr)
+        print(
+            f"dataroom: synthesis refused:\n{str(exc).strip() or type(exc).__name__}\n"
+            "dataroom: the report above lists each finding; fix it, or acknowledge it with a "
+            "specific reason in dataroom/policies/acknowledgements.py",
+            file=sys.stderr,
+        )
         sys.exit(1)

@@ -22,8 +22,10 @@ def _validate(args: argparse.Namespace) -> int:
         f"{r.name} ({r.phase.value}, expires {r.expires.isoformat()}, {len(r.datasets)} dataset(s))"
         for r in manifest.rooms
     )
-    print(f"{args.path}: valid: {len(manifest.rooms)} room(s): {rooms}; "
-          f"{len(manifest.datasets)} dataset(s) in the catalog")
+    print(
+        f"{args.path}: valid: {len(manifest.rooms)} room(s): {rooms}; "
+        f"{len(manifest.datasets)} dataset(s) in the catalog"
+    )
     return 0
 
 
@@ -32,8 +34,9 @@ def _summary(args: argparse.Namespace) -> int:
 
     assembly = Path(args.assembly)
     if not (assembly / "manifest.json").exists():
-        print(f"dataroom: {assembly} holds no cloud assembly; run `make synth` first",
-              file=sys.stderr)
+        print(
+            f"dataroom: {assembly} holds no cloud assembly; run `make synth` first", file=sys.stderr
+        )
         return 1
     print(render(assembly, args.manifest))
     gate = read_gate(assembly)

@@ -125,7 +125,9 @@ def _check(pattern: re.Pattern[str], what: str) -> Any:
 def _bucket_name(value: str) -> str:
     problems = []
     if not _BUCKET_RE.fullmatch(value):
-        problems.append("3-63 characters of a-z, 0-9, '.' and '-', starting and ending alphanumeric")
+        problems.append(
+            "3-63 characters of a-z, 0-9, '.' and '-', starting and ending alphanumeric"
+        )
     if ".." in value or ".-" in value or "-." in value:
         problems.append("no adjacent '.', '.-' or '-.'")
     if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
@@ -180,14 +182,20 @@ def _cidr(value: str) -> str:
     return value
 
 
-AccountId = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
-                      _check(_ACCOUNT_RE, "a 12-digit AWS account id")]
+AccountId = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
+    _check(_ACCOUNT_RE, "a 12-digit AWS account id"),
+]
 Region = Annotated[str, _check(_REGION_RE, "an AWS region name such as 'us-east-1'")]
 OrganizationId = Annotated[str, _check(_ORG_RE, "an AWS Organizations id such as 'o-a1b2c3d4e5'")]
 RoomName = Annotated[
     str,
-    _check(_ROOM_NAME_RE, "a room name: 3-32 characters of a-z, 0-9 and '-', starting with a "
-           "letter and not ending with '-' (it is used in resource names)"),
+    _check(
+        _ROOM_NAME_RE,
+        "a room name: 3-32 characters of a-z, 0-9 and '-', starting with a "
+        "letter and not ending with '-' (it is used in resource names)",
+    ),
 ]
 DatasetName = Annotated[
     str, _check(_DATASET_NAME_RE, "a dataset name: lower-case letters, digits and '-'")
@@ -196,11 +204,17 @@ BucketName = Annotated[str, AfterValidator(_bucket_name)]
 KeyPrefix = Annotated[str, AfterValidator(_prefix)]
 RoleArn = Annotated[
     str,
-    _check(_ROLE_ARN_RE, "an IAM role ARN such as 'arn:aws:iam::222222222222:role/DataScientist' "
-           "(account roots, users and wildcards are not allowed)"),
+    _check(
+        _ROLE_ARN_RE,
+        "an IAM role ARN such as 'arn:aws:iam::222222222222:role/DataScientist' "
+        "(account roots, users and wildcards are not allowed)",
+    ),
 ]
 KmsKeyArn = Annotated[
-    str, _check(_KMS_KEY_ARN_RE, "a KMS key ARN such as 'arn:aws:kms:us-east-1:111111111111:key/<uuid>'")
+    str,
+    _check(
+        _KMS_KEY_ARN_RE, "a KMS key ARN such as 'arn:aws:kms:us-east-1:111111111111:key/<uuid>'"
+    ),
 ]
 Email = Annotated[str, _check(_EMAIL_RE, "an e-mail address")]
 Ticket = Annotated[str, _check(_TICKET_RE, "a ticket id such as 'SEC-1234'")]
@@ -381,7 +395,9 @@ class _Lines:
         return best
 
 
-def _problems_from(error: ValidationError, prefix: Sequence[str | int], lines: _Lines) -> list[Problem]:
+def _problems_from(
+    error: ValidationError, prefix: Sequence[str | int], lines: _Lines
+) -> list[Problem]:
     out = []
     for item in error.errors(include_url=False):
         loc = [*prefix, *[p for p in item["loc"] if not (isinstance(p, str) and "[" in p)]]
@@ -413,11 +429,15 @@ def load_manifest(path: str | Path, *, today: dt.date | None = None) -> Manifest
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ManifestError(source, [Problem("", f"cannot read the manifest: {exc.strerror}")]) from None
+        raise ManifestError(
+            source, [Problem("", f"cannot read the manifest: {exc.strerror}")]
+        ) from None
     return parse_manifest(text, source=source, today=today)
 
 
-def parse_manifest(text: str, *, source: str = "<memory>", today: dt.date | None = None) -> Manifest:
+def parse_manifest(
+    text: str, *, source: str = "<memory>", today: dt.date | None = None
+) -> Manifest:
     """Validate manifest text. ``today`` fixes the date expiry is judged against (tests)."""
     today = today or dt.date.today()
     try:
@@ -437,8 +457,13 @@ def parse_manifest(text: str, *, source: str = "<memory>", today: dt.date | None
     known_top = {"production", "security_approvers", "datasets", "rooms"}
     for key in data:
         if key not in known_top:
-            problems.append(Problem(str(key), "is not a known field (expected one of "
-                                    f"{', '.join(sorted(known_top))})", lines.line([str(key)])))
+            problems.append(
+                Problem(
+                    str(key),
+                    f"is not a known field (expected one of {', '.join(sorted(known_top))})",
+                    lines.line([str(key)]),
+                )
+            )
 
     def section(model: Any, value: Any, loc: list[str | int]) -> Any:
         try:
@@ -453,14 +478,21 @@ def parse_manifest(text: str, *, source: str = "<memory>", today: dt.date | None
     else:
         production = section(Production, data["production"], ["production"])
 
-    security_approvers = section(tuple[Email, ...], data.get("security_approvers") or (),
-                                 ["security_approvers"]) or ()
+    security_approvers = (
+        section(tuple[Email, ...], data.get("security_approvers") or (), ["security_approvers"])
+        or ()
+    )
 
     datasets: list[tuple[int, Dataset]] = []
     raw_datasets = data.get("datasets")
     if not isinstance(raw_datasets, list) or not raw_datasets:
-        problems.append(Problem("datasets", "expected a non-empty list of catalog datasets",
-                                lines.line(["datasets"]) or 1))
+        problems.append(
+            Problem(
+                "datasets",
+                "expected a non-empty list of catalog datasets",
+                lines.line(["datasets"]) or 1,
+            )
+        )
         raw_datasets = []
     for i, raw in enumerate(raw_datasets):
         ds = section(Dataset, raw, ["datasets", i])
@@ -470,8 +502,9 @@ def parse_manifest(text: str, *, source: str = "<memory>", today: dt.date | None
     rooms: list[tuple[int, Room]] = []
     raw_rooms = data.get("rooms")
     if not isinstance(raw_rooms, list) or not raw_rooms:
-        problems.append(Problem("rooms", "expected a non-empty list of rooms",
-                                lines.line(["rooms"]) or 1))
+        problems.append(
+            Problem("rooms", "expected a non-empty list of rooms", lines.line(["rooms"]) or 1)
+        )
         raw_rooms = []
     for i, raw in enumerate(raw_rooms):
         room = section(Room, raw, ["rooms", i])
@@ -480,8 +513,11 @@ def parse_manifest(text: str, *, source: str = "<memory>", today: dt.date | None
 
     raw_names = {raw.get("name") for raw in raw_datasets if isinstance(raw, Mapping)}
     catalog = {ds.name: ds for _, ds in datasets}
-    problems.extend(_cross_checks(production, security_approvers, datasets, rooms, catalog,
-                                  raw_names, today, lines))
+    problems.extend(
+        _cross_checks(
+            production, security_approvers, datasets, rooms, catalog, raw_names, today, lines
+        )
+    )
 
     if problems:
         raise ManifestError(source, sorted(problems, key=lambda p: p.line or 0))
@@ -513,36 +549,48 @@ def _cross_checks(
     seen: dict[str, int] = {}
     for i, ds in datasets:
         if ds.name in seen:
-            add(["datasets", i, "name"], f"{ds.name!r} is already used by datasets[{seen[ds.name]}]; "
-                "dataset names must be unique")
+            add(
+                ["datasets", i, "name"],
+                f"{ds.name!r} is already used by datasets[{seen[ds.name]}]; "
+                "dataset names must be unique",
+            )
         seen.setdefault(ds.name, i)
         if production is not None and ds.kms_key_arn:
             match = _KMS_KEY_ARN_RE.fullmatch(ds.kms_key_arn)
             assert match is not None
             if match.group(2) != production.account:
-                add(["datasets", i, "kms_key_arn"],
+                add(
+                    ["datasets", i, "kms_key_arn"],
                     f"{ds.kms_key_arn!r} is in account {match.group(2)}, expected the production "
-                    f"account {production.account}")
+                    f"account {production.account}",
+                )
         unknown = sorted(set(ds.contains) - KNOWN_CONTENTS)
         if unknown:
-            add(["datasets", i, "contains"], f"{unknown} not known: expected any of "
-                f"{sorted(KNOWN_CONTENTS)}")
+            add(
+                ["datasets", i, "contains"],
+                f"{unknown} not known: expected any of {sorted(KNOWN_CONTENTS)}",
+            )
 
     room_seen: dict[str, int] = {}
     for i, room in rooms:
         loc: list[str | int] = ["rooms", i]
         if room.name in room_seen:
-            add([*loc, "name"], f"{room.name!r} is already used by rooms[{room_seen[room.name]}]; "
-                "room names must be unique")
+            add(
+                [*loc, "name"],
+                f"{room.name!r} is already used by rooms[{room_seen[room.name]}]; "
+                "room names must be unique",
+            )
         room_seen.setdefault(room.name, i)
 
         for j, principal in enumerate(room.principals):
             match = _ROLE_ARN_RE.fullmatch(principal)
             assert match is not None
             if match.group(1) != room.account:
-                add([*loc, "principals", j],
+                add(
+                    [*loc, "principals", j],
                     f"{principal!r} is in account {match.group(1)}; a room's principals must be "
-                    f"roles of the room's own account {room.account}")
+                    f"roles of the room's own account {room.account}",
+                )
 
         grants_seen: set[str] = set()
         for j, grant in enumerate(room.datasets):
@@ -551,16 +599,23 @@ def _cross_checks(
             grants_seen.add(grant.name)
             if grant.name not in catalog and grant.name not in raw_dataset_names:
                 known = ", ".join(sorted(catalog)) or "none"
-                add([*loc, "datasets", j, "name"],
-                    f"{grant.name!r} is not a dataset of the catalog (known: {known})")
+                add(
+                    [*loc, "datasets", j, "name"],
+                    f"{grant.name!r} is not a dataset of the catalog (known: {known})",
+                )
 
         if room.reads_production and room.expires < today:
-            add([*loc, "expires"],
+            add(
+                [*loc, "expires"],
                 f"{room.expires.isoformat()} is in the past: an expired room grants nothing; "
-                "extend it with a new approval or move it to phase 'definition'")
+                "extend it with a new approval or move it to phase 'definition'",
+            )
         if room.reads_production and not room.datasets:
-            add([*loc, "datasets"], f"phase {room.phase.value!r} reads production data: expected "
-                "at least one dataset with a justification")
+            add(
+                [*loc, "datasets"],
+                f"phase {room.phase.value!r} reads production data: expected "
+                "at least one dataset with a justification",
+            )
 
         wanted = [catalog[g.name] for g in room.datasets if g.name in catalog]
         problems.extend(_mixing_problems(room, loc, wanted, security_approvers, lines))
@@ -579,11 +634,15 @@ def _mixing_problems(
     for ds in wanted:
         if ds.tenancy is Tenancy.MULTI_TENANT and room.tenancy is Tenancy.SINGLE_TENANT:
             path = [*loc, "tenancy"]
-            out.append(Problem(_render_path(path),
-                               f"room {room.name!r} is single-tenant but dataset {ds.name!r} is "
-                               "multi-tenant: declare 'tenancy: multi-tenant' (with the mixing "
-                               "rules that follow) or choose a single-tenant dataset",
-                               lines.line(path)))
+            out.append(
+                Problem(
+                    _render_path(path),
+                    f"room {room.name!r} is single-tenant but dataset {ds.name!r} is "
+                    "multi-tenant: declare 'tenancy: multi-tenant' (with the mixing "
+                    "rules that follow) or choose a single-tenant dataset",
+                    lines.line(path),
+                )
+            )
     reasons = []
     classes = sorted({ds.classification.value for ds in wanted})
     tenancies = sorted({ds.tenancy.value for ds in wanted})
@@ -600,13 +659,22 @@ def _mixing_problems(
     why = "; ".join(reasons)
     if room.mixing_justification is None:
         path = [*loc, "mixing_justification"]
-        out.append(Problem(_render_path(path),
-                           f"room {room.name!r} {why} (datasets: {names}): expected a "
-                           "mixing_justification", lines.line(loc)))
+        out.append(
+            Problem(
+                _render_path(path),
+                f"room {room.name!r} {why} (datasets: {names}): expected a mixing_justification",
+                lines.line(loc),
+            )
+        )
     if not set(room.approvers) & set(security_approvers):
         path = [*loc, "approvers"]
         listed = ", ".join(security_approvers) or "none are declared in 'security_approvers'"
-        out.append(Problem(_render_path(path),
-                           f"room {room.name!r} {why} (datasets: {names}): expected at least one "
-                           f"security approver ({listed})", lines.line(path)))
+        out.append(
+            Problem(
+                _render_path(path),
+                f"room {room.name!r} {why} (datasets: {names}): expected at least one "
+                f"security approver ({listed})",
+                lines.line(path),
+            )
+        )
     return out

@@ -90,12 +90,15 @@ def render(assembly: Path, manifest_path: str) -> str:
         from dataroom.policies.nag import NAG_PACK_NAMES
 
         lines.append(
-            f"nag gate: {', '.join(NAG_PACK_NAMES)}: {len(gate.violations)} unacknowledged finding(s), "
+            f"nag gate: {', '.join(NAG_PACK_NAMES)}: "
+            f"{len(gate.violations)} unacknowledged finding(s), "
             f"{len(gate.acknowledged)} acknowledged (dataroom/policies/acknowledgements.py)"
         )
         for rule, path, _reason in gate.acknowledged:
             lines.append(f"  acknowledged {rule} on {path}")
     if stacks:
-        lines.append(f"deploy: cdk deploy {stacks[0].artifact_id}"
-                     + (" (one stack per room; see README)" if len(stacks) > 1 else ""))
+        lines.append(
+            f"deploy: cdk deploy {stacks[0].artifact_id}"
+            + (" (one stack per room; see README)" if len(stacks) > 1 else "")
+        )
     return "\n".join(lines)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import jsii
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-import jsii
 from constructs import Construct, IValidation
 
 #: Interface endpoints every glovebox gets (NET-2): credentials, keys and logs stay private.
@@ -34,8 +34,12 @@ ROOM_BUCKET_ACTIONS = (
     "s3:ListBucketMultipartUploads",
 )
 #: What a room may do to an approved *production* dataset bucket through the S3 endpoint.
-DATASET_BUCKET_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket",
-                          "s3:GetBucketLocation")
+DATASET_BUCKET_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:GetBucketLocation",
+)
 
 
 class Glovebox(Construct):
@@ -69,7 +73,9 @@ class Glovebox(Construct):
         flow_log_key: kms.IKey,
         cidr: str = "10.80.0.0/22",
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
-        interface_endpoints: Sequence[ec2.InterfaceVpcEndpointAwsService] = DEFAULT_INTERFACE_ENDPOINTS,
+        interface_endpoints: Sequence[
+            ec2.InterfaceVpcEndpointAwsService
+        ] = DEFAULT_INTERFACE_ENDPOINTS,
     ) -> None:
         super().__init__(scope, construct_id)
         if len(availability_zones) < 2 or len(set(availability_zones)) != len(availability_zones):
@@ -118,7 +124,11 @@ class Glovebox(Construct):
             roles=[flow_log_role],
             statements=[
                 iam.PolicyStatement(
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    actions=[
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
                     resources=[self.flow_log_group.log_group_arn],
                 )
             ],
@@ -145,8 +155,10 @@ class Glovebox(Construct):
             allow_all_outbound=False,
         )
         self.endpoint_security_group.add_ingress_rule(
-            # The literal block (not the VPC's CidrBlock attribute) so reviewers and nag rules see it.
-            ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from the room VPC"
+            # The literal block, not the VPC's CidrBlock attribute: reviewers and nag rules see it.
+            ec2.Peer.ipv4(cidr),
+            ec2.Port.tcp(443),
+            "HTTPS from the room VPC",
         )
 
         self._room_buckets: list[s3.IBucket] = []
@@ -244,7 +256,9 @@ class Glovebox(Construct):
 
 
 def _endpoint_id(short_name: str) -> str:
-    return "".join(part.capitalize() for part in short_name.replace(".", "-").split("-")) + "Endpoint"
+    return (
+        "".join(part.capitalize() for part in short_name.replace(".", "-").split("-")) + "Endpoint"
+    )
 
 
 @jsii.implements(IValidation)

@@ -79,7 +79,9 @@ class RoomKey(Construct):
                 conditions={
                     "ArnLike": {
                         "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs", resource="log-group", resource_name="*",
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
                             arn_format=ArnFormat.COLON_RESOURCE_NAME,
                         )
                     }

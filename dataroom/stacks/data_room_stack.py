@@ -78,14 +78,14 @@ class DataRoomStack(Stack):
             for dataset in manifest.room_datasets(room):
                 prefixes.setdefault(dataset.bucket, []).append(dataset.prefix)
             for bucket_name, bucket_prefixes in prefixes.items():
-                bucket = s3.Bucket.from_bucket_attributes(
+                dataset_bucket = s3.Bucket.from_bucket_attributes(
                     self,
                     f"Dataset-{bucket_name}",
                     bucket_name=bucket_name,
                     account=manifest.production.account,
                     region=manifest.production.region,
                 )
-                self.glovebox.permit_dataset_bucket(bucket, prefixes=bucket_prefixes)
+                self.glovebox.permit_dataset_bucket(dataset_bucket, prefixes=bucket_prefixes)
 
         tags = {
             "dataroom:room": room.name,
@@ -99,7 +99,9 @@ class DataRoomStack(Stack):
         for key, value in tags.items():
             Tags.of(self).add(key, tag_value(value))
 
-        CfnOutput(self, "IntermediateBucketName", value=self.storage.intermediate_bucket.bucket_name)
+        CfnOutput(
+            self, "IntermediateBucketName", value=self.storage.intermediate_bucket.bucket_name
+        )
         CfnOutput(self, "ResultsBucketName", value=self.storage.results_bucket.bucket_name)
         CfnOutput(self, "VpcId", value=self.glovebox.vpc_id)
 

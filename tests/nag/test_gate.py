@@ -34,7 +34,9 @@ def findings(app: App, stack: DataRoomStack) -> set[Finding]:
 
 
 @pytest.fixture(scope="session")
-def fresh_room(example_manifest: Manifest, context: dict[str, object]) -> Callable[[], tuple[App, DataRoomStack]]:
+def fresh_room(
+    example_manifest: Manifest, context: dict[str, object]
+) -> Callable[[], tuple[App, DataRoomStack]]:
     def make() -> tuple[App, DataRoomStack]:
         app = App(context=context)
         room = example_manifest.rooms[0]
@@ -59,13 +61,17 @@ def acknowledged(example_app: App) -> set[Finding]:
     }
 
 
-def test_example_passes_the_gate_with_every_finding_acknowledged(baseline, acknowledged, example_app) -> None:
+def test_example_passes_the_gate_with_every_finding_acknowledged(
+    baseline, acknowledged, example_app
+) -> None:
     # example_app synthesized with the gate: it would have raised on any unacknowledged finding.
     assert baseline == acknowledged
     assert len(acknowledged) == 4
 
 
-def test_every_acknowledgement_is_used_and_reasoned(room_stack: DataRoomStack, acknowledged) -> None:
+def test_every_acknowledgement_is_used_and_reasoned(
+    room_stack: DataRoomStack, acknowledged
+) -> None:
     registered = []
     for construct in room_stack.node.find_all():
         for entry in construct.node.metadata:
@@ -75,9 +81,13 @@ def test_every_acknowledgement_is_used_and_reasoned(room_stack: DataRoomStack, a
     assert registered
     used_rules = {(rule, path.removesuffix("/Resource")) for rule, path in acknowledged}
     for path, rule_id, reason in registered:
-        assert (rule_id.split("::", 1)[1], path) in used_rules, f"stale acknowledgement {rule_id} on {path}"
+        assert (rule_id.split("::", 1)[1], path) in used_rules, (
+            f"stale acknowledgement {rule_id} on {path}"
+        )
         assert len(reason) >= 60 and "spike" not in reason.lower()
-    assert not any(path == room_stack.node.path for path, _, _ in registered), "no stack-wide acknowledgement"
+    assert not any(path == room_stack.node.path for path, _, _ in registered), (
+        "no stack-wide acknowledgement"
+    )
 
 
 def _set(construct, attribute: str, value: object) -> None:
@@ -87,35 +97,88 @@ def _set(construct, attribute: str, value: object) -> None:
 def _internet_route(stack: DataRoomStack) -> None:
     vpc = stack.glovebox.vpc
     igw = ec2.CfnInternetGateway(stack, "Igw")
-    ec2.CfnVPCGatewayAttachment(stack, "IgwAttachment", vpc_id=vpc.vpc_id, internet_gateway_id=igw.ref)
+    ec2.CfnVPCGatewayAttachment(
+        stack, "IgwAttachment", vpc_id=vpc.vpc_id, internet_gateway_id=igw.ref
+    )
     eip = ec2.CfnEIP(stack, "NatIp")
-    ec2.CfnNatGateway(stack, "Nat", subnet_id=vpc.isolated_subnets[0].subnet_id, allocation_id=eip.attr_allocation_id)
-    ec2.CfnRoute(stack, "DefaultRoute", route_table_id=vpc.isolated_subnets[0].route_table.route_table_id,
-                 destination_cidr_block="0.0.0.0/0", gateway_id=igw.ref)
+    ec2.CfnNatGateway(
+        stack,
+        "Nat",
+        subnet_id=vpc.isolated_subnets[0].subnet_id,
+        allocation_id=eip.attr_allocation_id,
+    )
+    ec2.CfnRoute(
+        stack,
+        "DefaultRoute",
+        route_table_id=vpc.isolated_subnets[0].route_table.route_table_id,
+        destination_cidr_block="0.0.0.0/0",
+        gateway_id=igw.ref,
+    )
 
 
 WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack], None], str, str]] = {
-    "NET-1 internet gateway, NAT and default route": (_internet_route, "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW", "DefaultRoute"),
-    "NET-1 public IPs on launch": (lambda s: _set(s.glovebox.vpc.isolated_subnets[0], "map_public_ip_on_launch", True),
-                                   "NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled", "isolatedSubnet1"),
-    "NET-2 SSH from anywhere": (lambda s: s.glovebox.endpoint_security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(22)),
-                                "AwsSolutions-EC23", "EndpointSecurityGroup"),
-    "NET-5 no flow log": (lambda s: s.glovebox.node.try_remove_child("FlowLog"), "AwsSolutions-VPC7", "Glovebox/Resource"),
-    "NET-5 flow-log group unencrypted": (lambda s: _set(s.glovebox.flow_log_group, "kms_key_id", None),
-                                         "NIST.800.53.R5-CloudWatchLogGroupEncrypted", "FlowLogs"),
-    "NET-5 flow-log group kept forever unmanaged": (lambda s: _set(s.glovebox.flow_log_group, "retention_in_days", None),
-                                                    "NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod", "FlowLogs"),
-    "S3-1 results not versioned": (lambda s: _set(s.storage.results_bucket, "versioning_configuration", None),
-                                   "NIST.800.53.R5-S3BucketVersioningEnabled", "Storage/Results"),
-    "S3-2 bucket unencrypted": (lambda s: _set(s.storage.intermediate_bucket, "bucket_encryption", None),
-                                "NIST.800.53.R5-S3DefaultEncryptionKMS", "Storage/Intermediate"),
-    "S3-2 key rotation off": (lambda s: _set(s.room_key.key, "enable_key_rotation", False), "AwsSolutions-KMS5", "RoomKey"),
-    "S3-3 public access block removed": (lambda s: _set(s.storage.results_bucket, "public_access_block_configuration", None),
-                                         "NIST.800.53.R5-S3BucketPublicReadProhibited", "Storage/Results"),
-    "S3-3 TLS-only policy removed": (lambda s: s.storage.results_bucket.node.try_remove_child("Policy"),
-                                     "AwsSolutions-S10", "Storage/Results"),
-    "S3-4 access logging off": (lambda s: _set(s.storage.results_bucket, "logging_configuration", None),
-                                "AwsSolutions-S1", "Storage/Results"),
+    "NET-1 internet gateway, NAT and default route": (
+        _internet_route,
+        "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+        "DefaultRoute",
+    ),
+    "NET-1 public IPs on launch": (
+        lambda s: _set(s.glovebox.vpc.isolated_subnets[0], "map_public_ip_on_launch", True),
+        "NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled",
+        "isolatedSubnet1",
+    ),
+    "NET-2 SSH from anywhere": (
+        lambda s: s.glovebox.endpoint_security_group.add_ingress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(22)
+        ),
+        "AwsSolutions-EC23",
+        "EndpointSecurityGroup",
+    ),
+    "NET-5 no flow log": (
+        lambda s: s.glovebox.node.try_remove_child("FlowLog"),
+        "AwsSolutions-VPC7",
+        "Glovebox/Resource",
+    ),
+    "NET-5 flow-log group unencrypted": (
+        lambda s: _set(s.glovebox.flow_log_group, "kms_key_id", None),
+        "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+        "FlowLogs",
+    ),
+    "NET-5 flow-log group kept forever unmanaged": (
+        lambda s: _set(s.glovebox.flow_log_group, "retention_in_days", None),
+        "NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod",
+        "FlowLogs",
+    ),
+    "S3-1 results not versioned": (
+        lambda s: _set(s.storage.results_bucket, "versioning_configuration", None),
+        "NIST.800.53.R5-S3BucketVersioningEnabled",
+        "Storage/Results",
+    ),
+    "S3-2 bucket unencrypted": (
+        lambda s: _set(s.storage.intermediate_bucket, "bucket_encryption", None),
+        "NIST.800.53.R5-S3DefaultEncryptionKMS",
+        "Storage/Intermediate",
+    ),
+    "S3-2 key rotation off": (
+        lambda s: _set(s.room_key.key, "enable_key_rotation", False),
+        "AwsSolutions-KMS5",
+        "RoomKey",
+    ),
+    "S3-3 public access block removed": (
+        lambda s: _set(s.storage.results_bucket, "public_access_block_configuration", None),
+        "NIST.800.53.R5-S3BucketPublicReadProhibited",
+        "Storage/Results",
+    ),
+    "S3-3 TLS-only policy removed": (
+        lambda s: s.storage.results_bucket.node.try_remove_child("Policy"),
+        "AwsSolutions-S10",
+        "Storage/Results",
+    ),
+    "S3-4 access logging off": (
+        lambda s: _set(s.storage.results_bucket, "logging_configuration", None),
+        "AwsSolutions-S1",
+        "Storage/Results",
+    ),
 }
 
 
@@ -128,7 +191,9 @@ def test_gate_catches_weakening(name: str, fresh_room, baseline) -> None:
     assert any(r == rule and where in path for r, path in new), sorted(new)
 
 
-def test_app_gate_fails_synthesis_and_reports_the_finding(example_manifest, context, tmp_path) -> None:
+def test_app_gate_fails_synthesis_and_reports_the_finding(
+    example_manifest, context, tmp_path
+) -> None:
     app = App(context=context, outdir=str(tmp_path))
     build_app(example_manifest, app=app)
     stack = app.node.find_child("DataRoomStack")
@@ -136,16 +201,29 @@ def test_app_gate_fails_synthesis_and_reports_the_finding(example_manifest, cont
     with pytest.raises(Exception, match="ValidationFailed: ERROR The S3 Bucket is not encrypted"):
         app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
-    failed = {(v["ruleName"], c["constructPath"]) for p in report["pluginReports"] for v in p["violations"]
-              for c in v["violatingConstructs"]}
-    assert ("NIST.800.53.R5-S3DefaultEncryptionKMS", "DataRoomStack/Storage/Intermediate/Resource") in failed
+    failed = {
+        (v["ruleName"], c["constructPath"])
+        for p in report["pluginReports"]
+        for v in p["violations"]
+        for c in v["violatingConstructs"]
+    }
+    assert (
+        "NIST.800.53.R5-S3DefaultEncryptionKMS",
+        "DataRoomStack/Storage/Intermediate/Resource",
+    ) in failed
 
 
 def test_acknowledgement_does_not_cover_a_new_resource(fresh_room, baseline) -> None:
     app, stack = fresh_room()
     # The access-log bucket's SSE-S3 acknowledgement must not excuse another SSE-S3 bucket.
-    s3.Bucket(stack, "Extra", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
-              block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=True,
-              server_access_logs_bucket=stack.storage.access_logs_bucket)
+    s3.Bucket(
+        stack,
+        "Extra",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        versioned=True,
+        server_access_logs_bucket=stack.storage.access_logs_bucket,
+    )
     new = findings(app, stack) - baseline
     assert ("NIST.800.53.R5-S3DefaultEncryptionKMS", "DataRoomStack/Extra/Resource") in new

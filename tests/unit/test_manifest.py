@@ -56,39 +56,81 @@ def test_models_are_frozen(example_manifest) -> None:
 @pytest.mark.parametrize(
     ("edits", "expected"),
     [
-        ({"rooms.0.account": "12345"}, "rooms[0].account: '12345' is not a 12-digit AWS account id"),
-        ({"production.account": "11111111111a"}, "production.account: '11111111111a' is not a 12-digit"),
+        (
+            {"rooms.0.account": "12345"},
+            "rooms[0].account: '12345' is not a 12-digit AWS account id",
+        ),
+        (
+            {"production.account": "11111111111a"},
+            "production.account: '11111111111a' is not a 12-digit",
+        ),
         ({"production.region": "us-east"}, "production.region: 'us-east' is not an AWS region"),
         ({"production.organization_id": "org-1"}, "production.organization_id: 'org-1' is not"),
-        ({"datasets.0.bucket": "Prod_Telemetry"}, "datasets[0].bucket: 'Prod_Telemetry' is not a valid S3 bucket name"),
+        (
+            {"datasets.0.bucket": "Prod_Telemetry"},
+            "datasets[0].bucket: 'Prod_Telemetry' is not a valid S3 bucket name",
+        ),
         ({"datasets.0.bucket": "192.168.1.1"}, "not formatted as an IP address"),
         ({"datasets.0.prefix": "events/*"}, "datasets[0].prefix: 'events/*' contains a wildcard"),
-        ({"datasets.0.prefix": "/events/"}, "datasets[0].prefix: '/events/' is not an S3 key prefix"),
-        ({"datasets.0.kms_key_arn": "alias/prod"}, "datasets[0].kms_key_arn: 'alias/prod' is not a KMS key ARN"),
-        ({"datasets.0.kms_key_arn": "arn:aws:kms:us-east-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
-         "expected the production account 111111111111"),
-        ({"datasets.0.classification": "secret"}, "datasets[0].classification: 'secret' is not one of"),
+        (
+            {"datasets.0.prefix": "/events/"},
+            "datasets[0].prefix: '/events/' is not an S3 key prefix",
+        ),
+        (
+            {"datasets.0.kms_key_arn": "alias/prod"},
+            "datasets[0].kms_key_arn: 'alias/prod' is not a KMS key ARN",
+        ),
+        (
+            {
+                "datasets.0.kms_key_arn": "arn:aws:kms:us-east-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+            },
+            "expected the production account 111111111111",
+        ),
+        (
+            {"datasets.0.classification": "secret"},
+            "datasets[0].classification: 'secret' is not one of",
+        ),
         ({"rooms.0.name": "Abnormal_Exec"}, "rooms[0].name: 'Abnormal_Exec' is not a room name"),
         ({"rooms.0.name": "a" * 33}, "is not a room name: 3-32 characters"),
         ({"rooms.0.phase": "explore"}, "rooms[0].phase: 'explore' is not one of 'definition'"),
         ({"rooms.0.expires": "2027-02-30"}, "rooms[0].expires:"),
         ({"rooms.0.expires": 20270331}, "rooms[0].expires: 20270331 is not a date"),
-        ({"rooms.0.principals": ["arn:aws:iam::222222222222:root"]}, "rooms[0].principals[0]: 'arn:aws:iam::222222222222:root' is not an IAM role ARN"),
+        (
+            {"rooms.0.principals": ["arn:aws:iam::222222222222:root"]},
+            "rooms[0].principals[0]: 'arn:aws:iam::222222222222:root' is not an IAM role ARN",
+        ),
         ({"rooms.0.principals": ["*"]}, "rooms[0].principals[0]: '*' is not an IAM role ARN"),
-        ({"rooms.0.principals": ["arn:aws:iam::333333333333:role/X"]}, "must be roles of the room's own account 222222222222"),
+        (
+            {"rooms.0.principals": ["arn:aws:iam::333333333333:role/X"]},
+            "must be roles of the room's own account 222222222222",
+        ),
         ({"rooms.0.principals": []}, "rooms[0].principals:"),
         ({"rooms.0.owner": "scientist"}, "rooms[0].owner: 'scientist' is not an e-mail address"),
         ({"rooms.0.ticket": "sec"}, "rooms[0].ticket: 'sec' is not a ticket id"),
         ({"rooms.0.query_limit_gb": 0}, "rooms[0].query_limit_gb:"),
-        ({"rooms.0.vpc_cidr": "8.8.8.0/24"}, "rooms[0].vpc_cidr: '8.8.8.0/24' is not a private IPv4 block"),
-        ({"rooms.0.datasets.0.justification": "..."}, "rooms[0].datasets[0].justification: '...' is not a real statement"),
-        ({"rooms.0.datasets.0.name": "payroll"}, "rooms[0].datasets[0].name: 'payroll' is not a dataset of the catalog"),
-        ({"rooms.0.expires": "2026-01-01"}, "rooms[0].expires: 2026-01-01 is in the past: an expired room grants nothing"),
+        (
+            {"rooms.0.vpc_cidr": "8.8.8.0/24"},
+            "rooms[0].vpc_cidr: '8.8.8.0/24' is not a private IPv4 block",
+        ),
+        (
+            {"rooms.0.datasets.0.justification": "..."},
+            "rooms[0].datasets[0].justification: '...' is not a real statement",
+        ),
+        (
+            {"rooms.0.datasets.0.name": "payroll"},
+            "rooms[0].datasets[0].name: 'payroll' is not a dataset of the catalog",
+        ),
+        (
+            {"rooms.0.expires": "2026-01-01"},
+            "rooms[0].expires: 2026-01-01 is in the past: an expired room grants nothing",
+        ),
         ({"rooms.0.colour": "blue"}, "rooms[0].colour: is not a known field"),
         ({"rooms.0.hypothesis": _DELETE}, "rooms[0].hypothesis: is required"),
     ],
 )
-def test_bad_input_names_file_line_path_and_expectation(edits: dict[str, object], expected: str) -> None:
+def test_bad_input_names_file_line_path_and_expectation(
+    edits: dict[str, object], expected: str
+) -> None:
     messages = errors_of(manifest_text(**edits))
     assert any(expected in m for m in messages), messages
     assert all(m.startswith("rooms.yaml:") for m in messages)
@@ -100,16 +142,30 @@ def test_unique_names() -> None:
     data["rooms"].append(dict(data["rooms"][0]))
     data["datasets"].append(dict(data["datasets"][0]))
     messages = errors_of(yaml.safe_dump(data))
-    assert any("rooms[1].name: 'abnormal-process-exec' is already used by rooms[0]" in m for m in messages)
-    assert any("datasets[2].name: 'process-events' is already used by datasets[0]" in m for m in messages)
+    assert any(
+        "rooms[1].name: 'abnormal-process-exec' is already used by rooms[0]" in m for m in messages
+    )
+    assert any(
+        "datasets[2].name: 'process-events' is already used by datasets[0]" in m for m in messages
+    )
 
 
 def test_all_errors_at_once_across_sections() -> None:
-    messages = errors_of(manifest_text(**{
-        "production.account": "1", "datasets.1.bucket": "B", "rooms.0.ticket": "x",
-    }))
+    messages = errors_of(
+        manifest_text(
+            **{
+                "production.account": "1",
+                "datasets.1.bucket": "B",
+                "rooms.0.ticket": "x",
+            }
+        )
+    )
     assert len(messages) == 3
-    assert [m.split(": ")[1] for m in messages] == ["production.account", "datasets[1].bucket", "rooms[0].ticket"]
+    assert [m.split(": ")[1] for m in messages] == [
+        "production.account",
+        "datasets[1].bucket",
+        "rooms[0].ticket",
+    ]
 
 
 def test_expiry_only_matters_for_data_phases() -> None:
@@ -127,26 +183,44 @@ def test_expiry_is_judged_against_today() -> None:
 
 def test_single_tenant_room_cannot_read_multi_tenant_data() -> None:
     messages = errors_of(manifest_text(**{"rooms.0.tenancy": "single-tenant"}))
-    assert any("room 'abnormal-process-exec' is single-tenant but dataset 'process-events' is "
-               "multi-tenant" in m for m in messages)
+    assert any(
+        "room 'abnormal-process-exec' is single-tenant but dataset 'process-events' is "
+        "multi-tenant" in m
+        for m in messages
+    )
 
 
 def test_mixing_classifications_needs_justification_and_security_approver() -> None:
-    text = manifest_text(**{"datasets.1.classification": "internal",
-                            "rooms.0.approvers": ["manager@example.com"]})
+    text = manifest_text(
+        **{"datasets.1.classification": "internal", "rooms.0.approvers": ["manager@example.com"]}
+    )
     messages = errors_of(text)
-    assert any("rooms[0].mixing_justification: room 'abnormal-process-exec' mixes classifications "
-               "['confidential', 'internal']" in m for m in messages), messages
-    assert any("rooms[0].approvers:" in m and "expected at least one security approver" in m
-               for m in messages)
-    fixed = manifest_text(**{"datasets.1.classification": "internal",
-                             "rooms.0.mixing_justification": "Both are needed to label the clusters."})
+    assert any(
+        "rooms[0].mixing_justification: room 'abnormal-process-exec' mixes classifications "
+        "['confidential', 'internal']" in m
+        for m in messages
+    ), messages
+    assert any(
+        "rooms[0].approvers:" in m and "expected at least one security approver" in m
+        for m in messages
+    )
+    fixed = manifest_text(
+        **{
+            "datasets.1.classification": "internal",
+            "rooms.0.mixing_justification": "Both are needed to label the clusters.",
+        }
+    )
     assert parse_manifest(fixed, today=TODAY).rooms[0].mixing_justification
 
 
-@pytest.mark.parametrize("edit", [{"datasets.0.contains": ["hr"]}, {"datasets.0.contains": ["phi"]},
-                                  {"datasets.0.classification": "restricted",
-                                   "datasets.1.classification": "restricted"}])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"datasets.0.contains": ["hr"]},
+        {"datasets.0.contains": ["phi"]},
+        {"datasets.0.classification": "restricted", "datasets.1.classification": "restricted"},
+    ],
+)
 def test_sensitive_data_alone_needs_justification(edit: dict[str, object]) -> None:
     messages = errors_of(manifest_text(**edit))
     assert any("reads hr/phi/restricted data (process-events" in m for m in messages), messages
@@ -163,14 +237,23 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dataroom.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "dataroom.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_validate_command_accepts_the_example() -> None:
     result = _cli("validate", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("\n") == 1 and "valid: 1 room(s): abnormal-process-exec" in result.stdout
+    assert (
+        result.stdout.count("\n") == 1
+        and "valid: 1 room(s): abnormal-process-exec" in result.stdout
+    )
 
 
 def test_validate_command_lists_every_problem_without_traceback(tmp_path: Path) -> None:

@@ -37,10 +37,17 @@ def statements(policy_resource: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_net1_no_internet_path(room_template: Template) -> None:
-    for kind in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EgressOnlyInternetGateway",
-                 "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::VPCPeeringConnection",
-                 "AWS::EC2::TransitGatewayAttachment", "AWS::EC2::TransitGatewayVpcAttachment",
-                 "AWS::EC2::EIP", "AWS::EC2::VPNGateway"):
+    for kind in (
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EgressOnlyInternetGateway",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::VPCPeeringConnection",
+        "AWS::EC2::TransitGatewayAttachment",
+        "AWS::EC2::TransitGatewayVpcAttachment",
+        "AWS::EC2::EIP",
+        "AWS::EC2::VPNGateway",
+    ):
         room_template.resource_count_is(kind, 0)
     room_template.resource_count_is("AWS::EC2::Subnet", 2)
     room_template.all_resources_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": False})
@@ -49,8 +56,14 @@ def test_net1_no_internet_path(room_template: Template) -> None:
 
 
 def test_net1_subnets_span_two_zones_without_lookups(room_template: Template, example_app) -> None:
-    zones = [s["Properties"]["AvailabilityZone"] for s in room_template.find_resources("AWS::EC2::Subnet").values()]
-    assert zones == [{"Fn::Select": [0, {"Fn::GetAZs": ""}]}, {"Fn::Select": [1, {"Fn::GetAZs": ""}]}]
+    zones = [
+        s["Properties"]["AvailabilityZone"]
+        for s in room_template.find_resources("AWS::EC2::Subnet").values()
+    ]
+    assert zones == [
+        {"Fn::Select": [0, {"Fn::GetAZs": ""}]},
+        {"Fn::Select": [1, {"Fn::GetAZs": ""}]},
+    ]
 
 
 def test_synth_needs_no_context_lookup(example_app) -> None:
@@ -64,9 +77,15 @@ def test_synth_needs_no_context_lookup(example_app) -> None:
 
 
 def test_net2_interface_endpoints_private_dns_and_account_policy(room_template: Template) -> None:
-    endpoints = room_template.find_resources("AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}})
+    endpoints = room_template.find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
+    )
     services = sorted(e["Properties"]["ServiceName"] for e in endpoints.values())
-    assert services == ["com.amazonaws.us-east-1.kms", "com.amazonaws.us-east-1.logs", "com.amazonaws.us-east-1.sts"]
+    assert services == [
+        "com.amazonaws.us-east-1.kms",
+        "com.amazonaws.us-east-1.logs",
+        "com.amazonaws.us-east-1.sts",
+    ]
     for endpoint in endpoints.values():
         assert endpoint["Properties"]["PrivateDnsEnabled"] is True
         (only,) = statements(endpoint)
@@ -79,7 +98,13 @@ def test_net2_endpoint_security_group_admits_https_from_vpc_only(room_template: 
     assert len(groups) == 1
     props = next(iter(groups.values()))["Properties"]
     assert props["SecurityGroupIngress"] == [
-        {"CidrIp": "10.80.0.0/22", "Description": "HTTPS from the room VPC", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+        {
+            "CidrIp": "10.80.0.0/22",
+            "Description": "HTTPS from the room VPC",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
     ]
     # CDK's marker for "no egress at all"
     assert props["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"
@@ -90,8 +115,12 @@ def test_net2_endpoint_security_group_admits_https_from_vpc_only(room_template: 
 # --- NET-3: data perimeter on the S3 endpoint --------------------------------------------------
 
 
-def test_net3_s3_endpoint_names_room_buckets_and_approved_prefixes_only(room_template: Template, room_stack: DataRoomStack) -> None:
-    gateway = room_template.find_resources("AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}})
+def test_net3_s3_endpoint_names_room_buckets_and_approved_prefixes_only(
+    room_template: Template, room_stack: DataRoomStack
+) -> None:
+    gateway = room_template.find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}
+    )
     assert len(gateway) == 1
     stmts = statements(next(iter(gateway.values())))
     resources = json.dumps([s["Resource"] for s in stmts])
@@ -140,26 +169,41 @@ def test_net4_default_security_group_is_stripped(room_template: Template) -> Non
     )
 
 
-def test_net5_flow_logs_all_traffic_to_encrypted_group_with_retention(room_template: Template, room_stack: DataRoomStack) -> None:
-    room_template.has_resource_properties("AWS::EC2::FlowLog", {
-        "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
-        "ResourceId": {"Ref": lid(room_stack, room_stack.glovebox.vpc)},
-    })
-    room_template.has_resource_properties("AWS::Logs::LogGroup", {
-        "RetentionInDays": 365,
-        "KmsKeyId": {"Fn::GetAtt": [lid(room_stack, room_stack.room_key.key), "Arn"]},
-    })
+def test_net5_flow_logs_all_traffic_to_encrypted_group_with_retention(
+    room_template: Template, room_stack: DataRoomStack
+) -> None:
+    room_template.has_resource_properties(
+        "AWS::EC2::FlowLog",
+        {
+            "ResourceType": "VPC",
+            "TrafficType": "ALL",
+            "LogDestinationType": "cloud-watch-logs",
+            "ResourceId": {"Ref": lid(room_stack, room_stack.glovebox.vpc)},
+        },
+    )
+    room_template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {
+            "RetentionInDays": 365,
+            "KmsKeyId": {"Fn::GetAtt": [lid(room_stack, room_stack.room_key.key), "Arn"]},
+        },
+    )
     room_template.has_resource("AWS::Logs::LogGroup", {"DeletionPolicy": "Retain"})
 
 
 # --- S3-1 .. S3-4 ------------------------------------------------------------------------------
 
 
-def test_s3_1_intermediate_expires_results_retained(room_template: Template, room_stack: DataRoomStack) -> None:
+def test_s3_1_intermediate_expires_results_retained(
+    room_template: Template, room_stack: DataRoomStack
+) -> None:
     room_template.resource_count_is("AWS::S3::Bucket", 3)
     inter = resource(room_template, room_stack, room_stack.storage.intermediate_bucket)
     rule = inter["Properties"]["LifecycleConfiguration"]["Rules"][0]
-    assert rule["ExpirationInDays"] == 30 and rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    assert (
+        rule["ExpirationInDays"] == 30
+        and rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    )
     results = resource(room_template, room_stack, room_stack.storage.results_bucket)
     assert results["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     assert "ExpirationInDays" not in json.dumps(results["Properties"])
@@ -170,33 +214,54 @@ def test_s3_1_intermediate_expires_results_retained(room_template: Template, roo
     assert logs["Properties"]["ObjectLockEnabled"] is True
 
 
-def test_s3_2_room_key_encrypts_and_other_keys_are_refused(room_template: Template, room_stack: DataRoomStack) -> None:
+def test_s3_2_room_key_encrypts_and_other_keys_are_refused(
+    room_template: Template, room_stack: DataRoomStack
+) -> None:
     key = lid(room_stack, room_stack.room_key.key)
     for bucket in (room_stack.storage.intermediate_bucket, room_stack.storage.results_bucket):
         enc = resource(room_template, room_stack, bucket)["Properties"]["BucketEncryption"]
-        assert enc["ServerSideEncryptionConfiguration"] == [{
-            "BucketKeyEnabled": True,
-            "ServerSideEncryptionByDefault": {"KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]}, "SSEAlgorithm": "aws:kms"},
-        }]
+        assert enc["ServerSideEncryptionConfiguration"] == [
+            {
+                "BucketKeyEnabled": True,
+                "ServerSideEncryptionByDefault": {
+                    "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]},
+                    "SSEAlgorithm": "aws:kms",
+                },
+            }
+        ]
         policy = _bucket_policy(room_template, room_stack, bucket)
         by_sid = {s.get("Sid"): s for s in policy}
-        assert by_sid["DenyUploadsWithAnotherKey"]["Condition"] == {"StringNotEqualsIfExists": {
-            "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key, "Arn"]}}}
+        assert by_sid["DenyUploadsWithAnotherKey"]["Condition"] == {
+            "StringNotEqualsIfExists": {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key, "Arn"]}
+            }
+        }
         assert by_sid["DenyUploadsWithAnotherAlgorithm"]["Effect"] == "Deny"
 
 
 def _bucket_policy(template: Template, stack: DataRoomStack, bucket) -> list[dict[str, Any]]:
-    policies = template.find_resources("AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": lid(stack, bucket)}}})
+    policies = template.find_resources(
+        "AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": lid(stack, bucket)}}}
+    )
     assert len(policies) == 1
     return statements(next(iter(policies.values())))
 
 
-def test_s3_3_private_tls_only_and_confined_to_the_glovebox(room_template: Template, room_stack: DataRoomStack) -> None:
-    room_template.all_resources_properties("AWS::S3::Bucket", {
-        "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                           "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
-        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-    })
+def test_s3_3_private_tls_only_and_confined_to_the_glovebox(
+    room_template: Template, room_stack: DataRoomStack
+) -> None:
+    room_template.all_resources_properties(
+        "AWS::S3::Bucket",
+        {
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        },
+    )
     endpoint = lid(room_stack, room_stack.glovebox.s3_endpoint)
     for bucket in room_stack.storage.buckets:
         stmts = _bucket_policy(room_template, room_stack, bucket)
@@ -207,19 +272,30 @@ def test_s3_3_private_tls_only_and_confined_to_the_glovebox(room_template: Templ
         if bucket is room_stack.storage.access_logs_bucket:
             assert confined == []
         else:
-            assert confined[0]["Condition"]["StringNotEquals"] == {"aws:SourceVpce": {"Ref": endpoint}}
-            assert "s3:GetObject" in confined[0]["Action"] and "s3:PutObject" in confined[0]["Action"]
+            assert confined[0]["Condition"]["StringNotEquals"] == {
+                "aws:SourceVpce": {"Ref": endpoint}
+            }
+            assert (
+                "s3:GetObject" in confined[0]["Action"] and "s3:PutObject" in confined[0]["Action"]
+            )
 
 
-def test_s3_4_access_logging_and_no_principal_outside_the_room(room_template: Template, room_stack: DataRoomStack) -> None:
+def test_s3_4_access_logging_and_no_principal_outside_the_room(
+    room_template: Template, room_stack: DataRoomStack
+) -> None:
     logs = lid(room_stack, room_stack.storage.access_logs_bucket)
     for bucket in (room_stack.storage.intermediate_bucket, room_stack.storage.results_bucket):
         cfg = resource(room_template, room_stack, bucket)["Properties"]["LoggingConfiguration"]
         assert cfg["DestinationBucketName"] == {"Ref": logs}
     for bucket in room_stack.storage.buckets:
-        outside = [s for s in _bucket_policy(room_template, room_stack, bucket)
-                   if s.get("Sid") == "DenyPrincipalsOutsideTheRoomAccount"]
-        assert outside and outside[0]["Condition"]["StringNotEquals"] == {"aws:PrincipalAccount": "222222222222"}
+        outside = [
+            s
+            for s in _bucket_policy(room_template, room_stack, bucket)
+            if s.get("Sid") == "DenyPrincipalsOutsideTheRoomAccount"
+        ]
+        assert outside and outside[0]["Condition"]["StringNotEquals"] == {
+            "aws:PrincipalAccount": "222222222222"
+        }
         assert outside[0]["Action"] == "s3:*"
     for policy in room_template.find_resources("AWS::S3::BucketPolicy").values():
         for stmt in statements(policy):
@@ -241,13 +317,19 @@ def test_room_key_rotates_is_retained_and_names_its_users(room_template: Templat
     logs = [s for s in stmts if s.get("Sid") == "AllowCloudWatchLogsOfThisAccount"]
     assert logs[0]["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert "kms:EncryptionContext:aws:logs:arn" in json.dumps(logs[0]["Condition"])
-    room_template.has_resource_properties("AWS::KMS::Alias", {"AliasName": "alias/dataroom/abnormal-process-exec"})
+    room_template.has_resource_properties(
+        "AWS::KMS::Alias", {"AliasName": "alias/dataroom/abnormal-process-exec"}
+    )
 
 
 def test_chg1_every_taggable_resource_carries_the_room(room_template: Template) -> None:
-    expected = {"dataroom:room": "abnormal-process-exec", "dataroom:ticket": "SEC-1234",
-                "dataroom:phase": "exploration", "dataroom:owner": "scientist@example.com",
-                "dataroom:expires": "2027-05-31"}
+    expected = {
+        "dataroom:room": "abnormal-process-exec",
+        "dataroom:ticket": "SEC-1234",
+        "dataroom:phase": "exploration",
+        "dataroom:owner": "scientist@example.com",
+        "dataroom:expires": "2027-05-31",
+    }
     tagged = 0
     for logical_id, res in room_template.to_json()["Resources"].items():
         tags = res.get("Properties", {}).get("Tags")
