@@ -11,11 +11,13 @@ from aws_cdk import App
 
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
 from dataroom.policies import apply_nag_gate
-from dataroom.stacks import DataRoomStack
+from dataroom.stacks import DataRoomStack, ProductionAccessStack
 
 DEFAULT_MANIFEST = "examples/rooms.yaml"
 #: The construct id (and ``cdk deploy`` name) of a room's stack when the manifest has one room.
 SINGLE_ROOM_STACK_ID = "DataRoomStack"
+#: The production-side stack: one per manifest, in the production account.
+PRODUCTION_STACK_ID = "ProductionAccessStack"
 
 
 def room_stack_id(manifest: Manifest, room: Room) -> str:
@@ -49,6 +51,8 @@ def build_app(manifest: Manifest, *, app: App | None = None, nag: bool = True) -
     app = app or App()
     for room in manifest.rooms:
         DataRoomStack(app, room_stack_id(manifest, room), manifest=manifest, room=room)
+    if any(room.reads_production for room in manifest.rooms):
+        ProductionAccessStack(app, PRODUCTION_STACK_ID, manifest=manifest)
     if nag:
         apply_nag_gate(app)
     return app

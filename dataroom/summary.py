@@ -94,11 +94,11 @@ def render(assembly: Path, manifest_path: str) -> str:
             f"{len(gate.violations)} unacknowledged finding(s), "
             f"{len(gate.acknowledged)} acknowledged (dataroom/policies/acknowledgements.py)"
         )
-        for rule, path, _reason in gate.acknowledged:
-            lines.append(f"  acknowledged {rule} on {path}")
-    if stacks:
-        lines.append(
-            f"deploy: cdk deploy {stacks[0].artifact_id}"
-            + (" (one stack per room; see README)" if len(stacks) > 1 else "")
-        )
+        by_rule = Counter(rule for rule, _path, _reason in gate.acknowledged)
+        for rule, count in sorted(by_rule.items()):
+            lines.append(f"  acknowledged {rule} x{count}")
+        for rule, path in gate.violations:
+            lines.append(f"  UNACKNOWLEDGED {rule} on {path}")
+    for s in stacks:
+        lines.append(f"deploy: cdk deploy {s.artifact_id}  (with credentials for {s.environment})")
     return "\n".join(lines)

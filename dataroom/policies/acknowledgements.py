@@ -12,8 +12,30 @@ from aws_cdk import Acknowledgment, Validations
 
 if TYPE_CHECKING:
     from dataroom.stacks.data_room_stack import DataRoomStack
+    from dataroom.stacks.production_access_stack import ProductionAccessStack
 
 NIST = "NIST.800.53.R5::NIST.800.53.R5-"
+SOLUTIONS = "AwsSolutions::AwsSolutions-"
+
+BOUNDARY_CEILING = (
+    "This is a permissions boundary, not a grant: its Allow */* is the ceiling a boundary needs "
+    "so that the role's own policies decide; it grants nothing by itself. Its Deny statements "
+    "(IAM changes, egress, guardrail tampering) are the control."
+)
+INLINE_ON_PURPOSE = (
+    "The policy belongs to this one role and is deleted with it; an inline policy cannot be "
+    "attached to another principal by mistake, which is what a room's grant must guarantee."
+)
+#: The wildcard actions aws-cdk-lib's Bucket and Key grants emit for the room's own buckets.
+ROOM_GRANT_WILDCARD_ACTIONS = (
+    "s3:Abort*",
+    "s3:DeleteObject*",
+    "s3:GetBucket*",
+    "s3:GetObject*",
+    "s3:List*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+)
 
 #: Why room buckets are not replicated. Shared by the three buckets, as the reason is the same.
 NO_REPLICATION = (
@@ -30,6 +52,32 @@ def acknowledge_room_stack(stack: DataRoomStack) -> None:
         Validations.of(bucket).acknowledge(
             Acknowledgment(id=f"{NIST}S3BucketReplicationEnabled", reason=NO_REPLICATION)
         )
+    Validations.of(stack.boundary).acknowledge(
+        Acknowledgment(id=f"{SOLUTIONS}IAM5[Action::*]", reason=BOUNDARY_CEILING),
+        Acknowledgment(id=f"{SOLUTIONS}IAM5[Resource::*]", reason=BOUNDARY_CEILING),
+        Acknowledgment(id=f"{NIST}IAMPolicyNoStatementsWithAdminAccess", reason=BOUNDARY_CEILING),
+        Acknowledgment(id=f"{NIST}IAMPolicyNoStatementsWithFullAccess", reason=BOUNDARY_CEILING),
+    )
+    role_acks = [Acknowledgment(id=f"{NIST}IAMNoInlinePolicy", reason=INLINE_ON_PURPOSE)]
+    for action in ROOM_GRANT_WILDCARD_ACTIONS:
+        role_acks.append(
+            Acknowledgment(
+                id=f"{SOLUTIONS}IAM5[Action::{action}]",
+                reason="Emitted by aws-cdk-lib's grant on the room's own bucket or key; the "
+                "resource is that bucket or key only, and the bucket and endpoint policies confine "
+                "it to the glovebox.",
+            )
+        )
+    for bucket in (storage.intermediate_bucket, storage.results_bucket):
+        logical_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+        role_acks.append(
+            Acknowledgment(
+                id=f"{SOLUTIONS}IAM5[Resource::<{logical_id}.Arn>/*]",
+                reason="Objects of the room's own bucket; the bucket policy admits only requests "
+                "through the glovebox's endpoint.",
+            )
+        )
+    Validations.of(stack.scientist_role).acknowledge(*role_acks)
     Validations.of(storage.access_logs_bucket).acknowledge(
         Acknowledgment(
             id=f"{NIST}S3DefaultEncryptionKMS",
@@ -38,3 +86,21 @@ def acknowledge_room_stack(stack: DataRoomStack) -> None:
             "blocks public access and admits principals of the room account only.",
         ),
     )
+
+
+def acknowledge_production_stack(stack: ProductionAccessStack) -> None:
+    """Acknowledge the findings a ProductionAccessStack is known to raise."""
+    for room_name, access in stack.read_access.items():
+        room = stack.manifest.room(room_name)
+        acks = [Acknowledgment(id=f"{NIST}IAMNoInlinePolicy", reason=INLINE_ON_PURPOSE)]
+        for dataset in stack.manifest.room_datasets(room):
+            arn = f"arn:aws:s3:::{dataset.bucket}/{dataset.prefix}*"
+            acks.append(
+                Acknowledgment(
+                    id=f"{SOLUTIONS}IAM5[Resource::{arn}]",
+                    reason=f"Objects under the approved prefix {dataset.prefix} of dataset "
+                    f"{dataset.name}: a prefix grant needs the trailing wildcard; reads only, "
+                    "until the room expires.",
+                )
+            )
+        Validations.of(access.role).acknowledge(*acks)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_cdk import CfnOutput, Environment, Fn, Stack, Tags
+from aws_cdk import CfnOutput, Duration, Environment, Fn, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from dataroom.constructs import Glovebox, RoomKey, RoomStorage
+from dataroom.constructs.permission_boundary import RoomPermissionBoundary
 from dataroom.manifest import Manifest, Room
+from dataroom.naming import external_id, read_role_arn, scientist_role_name
 from dataroom.policies.acknowledgements import acknowledge_room_stack
 
 _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
@@ -87,6 +90,9 @@ class DataRoomStack(Stack):
                 )
                 self.glovebox.permit_dataset_bucket(dataset_bucket, prefixes=bucket_prefixes)
 
+        self.boundary = RoomPermissionBoundary(self, "PermissionBoundary")
+        self.scientist_role = self._scientist_role(manifest, room)
+
         tags = {
             "dataroom:room": room.name,
             "dataroom:ticket": room.ticket,
@@ -104,8 +110,42 @@ class DataRoomStack(Stack):
         )
         CfnOutput(self, "ResultsBucketName", value=self.storage.results_bucket.bucket_name)
         CfnOutput(self, "VpcId", value=self.glovebox.vpc_id)
+        CfnOutput(self, "ScientistRoleArn", value=self.scientist_role.role_arn)
 
         acknowledge_room_stack(self)
+
+    def _scientist_role(self, manifest: Manifest, room: Room) -> iam.Role:
+        """The room's entry point: trusted by the manifest's principals, capped by the boundary."""
+        # SourceIdentity is required on entry and persists through role chaining, so the
+        # production read role sees (and CloudTrail records) the person behind every read.
+        entry_conditions = {"Null": {"sts:SourceIdentity": "false"}}
+        principals = [iam.ArnPrincipal(arn) for arn in room.principals]
+        role = iam.Role(
+            self,
+            "ScientistRole",
+            role_name=scientist_role_name(room),
+            assumed_by=iam.CompositePrincipal(*principals).with_conditions(entry_conditions),
+            max_session_duration=Duration.hours(1),
+            description=f"dataroom {room.name}: the scientists' way into the glovebox",
+        )
+        assert role.assume_role_policy is not None
+        role.assume_role_policy.add_statements(
+            iam.PolicyStatement(actions=["sts:SetSourceIdentity"], principals=principals)
+        )
+        self.boundary.apply_to(role)
+        self.storage.grant_read_write_intermediate(role)
+        self.storage.grant_write_results(role)
+        self.storage.grant_read_results(role)
+        if room.reads_production:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="AssumeTheProductionReadRole",
+                    actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
+                    resources=[read_role_arn(manifest, room, self.partition)],
+                    conditions={"StringEquals": {"sts:ExternalId": external_id(room)}},
+                )
+            )
+        return role
 
     @property
     def availability_zones(self) -> list[str]:

@@ -69,8 +69,10 @@ def test_cdk_cli_synthesizes_the_example_offline_without_credentials(tmp_path: P
         check=False,
     )
     assert summary.returncode == 0, summary.stderr
-    assert "0 unacknowledged finding(s), 4 acknowledged" in summary.stdout
-    assert "deploy: cdk deploy DataRoomStack" in summary.stdout
+    assert "nag gate: AwsSolutions, NIST.800.53.R5: 0 unacknowledged finding(s)" in summary.stdout
+    assert "acknowledged NIST.800.53.R5-S3BucketReplicationEnabled x3" in summary.stdout
+    assert "deploy: cdk deploy DataRoomStack  (with credentials for 222222222222/us-east-1)" in summary.stdout
+    assert "deploy: cdk deploy ProductionAccessStack  (with credentials for 111111111111/us-east-1)" in summary.stdout
 
 
 @pytest.mark.skipif(not CDK.exists(), reason="npm packages not installed (make setup)")
@@ -104,6 +106,7 @@ def test_several_rooms_get_predictable_stack_names(context) -> None:
     assert names == [
         ("DataRoomStack-abnormal-process-exec", "dataroom-abnormal-process-exec"),
         ("DataRoomStack-lateral-movement", "dataroom-lateral-movement"),
+        ("ProductionAccessStack", "dataroom-production-access"),
     ]
 
 
