@@ -130,9 +130,7 @@ class RoomPermissionBoundary(Construct):
             "Resource",
             description="dataroom permissions boundary: no IAM changes, no egress, no tampering",
             statements=[
-                iam.PolicyStatement(
-                    sid="BoundaryCeiling", actions=["*"], resources=["*"]
-                ),
+                iam.PolicyStatement(sid="BoundaryCeiling", actions=["*"], resources=["*"]),
                 iam.PolicyStatement(
                     sid="DenyIamChanges",
                     effect=iam.Effect.DENY,

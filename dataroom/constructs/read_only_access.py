@@ -75,7 +75,9 @@ class ReadOnlyDatasetAccess(Construct):
         self.expires_at = expiry_timestamp(expires)
         self.external_id = external_id
         self._region = Stack.of(self).region
-        not_expired = {"DateLessThan": {"aws:CurrentTime": self.expires_at}}
+        not_expired: dict[str, dict[str, object]] = {
+            "DateLessThan": {"aws:CurrentTime": self.expires_at}
+        }
 
         trust_conditions: dict[str, dict[str, object]] = {
             "StringEquals": {"sts:ExternalId": external_id},

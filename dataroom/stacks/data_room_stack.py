@@ -91,6 +91,8 @@ class DataRoomStack(Stack):
                 self.glovebox.permit_dataset_bucket(dataset_bucket, prefixes=bucket_prefixes)
 
         self.boundary = RoomPermissionBoundary(self, "PermissionBoundary")
+        # Every role of the room, present and future (IAM-5): applied as an aspect to the stack.
+        iam.PermissionsBoundary.of(self).apply(self.boundary.policy)
         self.scientist_role = self._scientist_role(manifest, room)
 
         tags = {
@@ -132,7 +134,6 @@ class DataRoomStack(Stack):
         role.assume_role_policy.add_statements(
             iam.PolicyStatement(actions=["sts:SetSourceIdentity"], principals=principals)
         )
-        self.boundary.apply_to(role)
         self.storage.grant_read_write_intermediate(role)
         self.storage.grant_write_results(role)
         self.storage.grant_read_results(role)

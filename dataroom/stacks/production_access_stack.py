@@ -23,7 +23,9 @@ class ProductionAccessStack(Stack):
     :param manifest: the validated manifest.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, manifest: Manifest, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, manifest: Manifest, **kwargs: Any
+    ) -> None:
         production = manifest.production
         kwargs.setdefault("env", Environment(account=production.account, region=production.region))
         kwargs.setdefault("stack_name", "dataroom-production-access")
@@ -51,8 +53,11 @@ class ProductionAccessStack(Stack):
             access.grant_read_prefix(
                 bucket_name=dataset.bucket, prefix=dataset.prefix, kms_key_arn=dataset.kms_key_arn
             )
-        for key, value in (("dataroom:room", room.name), ("dataroom:ticket", room.ticket),
-                           ("dataroom:expires", room.expires.isoformat())):
+        for key, value in (
+            ("dataroom:room", room.name),
+            ("dataroom:ticket", room.ticket),
+            ("dataroom:expires", room.expires.isoformat()),
+        ):
             Tags.of(access).add(key, value)
         CfnOutput(self, f"ReadRoleArn-{room.name}", value=access.role_arn)
         return access
