@@ -57,7 +57,8 @@ def measure(rooms: int, *, nag: bool, repeat: int = 2) -> float:
 
 def main(sizes: list[int]) -> None:
     print(f"jsii start-up (import aws_cdk): {JSII_START:.2f} s")
-    warm = measure(1, nag=True, repeat=1)  # the first synth loads most of aws-cdk-lib's modules in node
+    # The first synth loads most of aws-cdk-lib's modules into node: report it apart.
+    warm = measure(1, nag=True, repeat=1)
     print(f"first synth (warm-up, 1 room, gate): {warm:.2f} s")
     print(f"{'rooms':>5}  {'no gate (s)':>11}  {'with gate (s)':>13}  {'s/room (gate)':>13}")
     previous: tuple[int, float] | None = None
