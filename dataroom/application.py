@@ -10,7 +10,7 @@ from typing import Any
 from aws_cdk import App
 
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
-from dataroom.policies import apply_nag_gate
+from dataroom.policies.nag import apply_nag_gate
 from dataroom.stacks import DataRoomStack, ProductionAccessStack
 
 DEFAULT_MANIFEST = "examples/rooms.yaml"

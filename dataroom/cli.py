@@ -38,8 +38,8 @@ def _summary(args: argparse.Namespace) -> int:
             f"dataroom: {assembly} holds no cloud assembly; run `make synth` first", file=sys.stderr
         )
         return 1
-    print(render(assembly, args.manifest))
     gate = read_gate(assembly)
+    print(render(assembly, args.manifest, gate))
     return 0 if gate is not None and not gate.violations else 1
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataroom.policies.pack_names import NAG_PACK_NAMES
+
 
 @dataclass(frozen=True)
 class StackSummary:
@@ -25,7 +27,6 @@ class StackSummary:
 class GateSummary:
     """What the nag gate reported."""
 
-    packs: tuple[str, ...]
     violations: tuple[tuple[str, str], ...]
     acknowledged: tuple[tuple[str, str, str], ...] = field(default=())
 
@@ -62,20 +63,19 @@ def read_gate(assembly: Path) -> GateSummary | None:
     if not path.exists():
         return None
     report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    packs, violations, acknowledged = [], [], []
+    violations, acknowledged = [], []
     for plugin in report.get("pluginReports", []):
-        packs.append(plugin["pluginName"])
         for v in plugin.get("violations", []):
             for c in v.get("violatingConstructs", []):
                 violations.append((v["ruleName"], c["constructPath"]))
         for v in plugin.get("suppressedViolations", []):
             for c in v.get("violatingConstructs", []):
                 acknowledged.append((v["ruleName"], c["constructPath"], v.get("reason", "")))
-    return GateSummary(tuple(packs), tuple(violations), tuple(acknowledged))
+    return GateSummary(tuple(violations), tuple(acknowledged))
 
 
-def render(assembly: Path, manifest_path: str) -> str:
-    """The short summary ``make synth`` prints."""
+def render(assembly: Path, manifest_path: str, gate: GateSummary | None) -> str:
+    """The short summary ``make synth`` prints; ``gate`` is :func:`read_gate`'s answer."""
     stacks = read_stacks(assembly)
     lines = [f"dataroom: {len(stacks)} stack(s) synthesized from {manifest_path} into {assembly}/"]
     for s in stacks:
@@ -83,12 +83,9 @@ def render(assembly: Path, manifest_path: str) -> str:
             f"  {s.artifact_id:<28} stack {s.stack_name} in {s.environment}: "
             f"{s.resources} resources -> {s.template}"
         )
-    gate = read_gate(assembly)
     if gate is None:
         lines.append("nag gate: NO validation report found; the gate did not run")
     else:
-        from dataroom.policies.nag import NAG_PACK_NAMES
-
         lines.append(
             f"nag gate: {', '.join(NAG_PACK_NAMES)}: "
             f"{len(gate.violations)} unacknowledged finding(s), "

@@ -8,10 +8,12 @@ from __future__ import annotations
 from aws_cdk import App, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 
+from dataroom.policies.pack_names import NAG_PACK_NAMES
+
 #: The packs every dataroom app runs, by class.
 NAG_PACKS: tuple[type[NagPack], ...] = (AwsSolutionsChecks, NIST80053R5Checks)
-#: Their names as they appear in the validation report (a pack with no finding is left out of it).
-NAG_PACK_NAMES: tuple[str, ...] = ("AwsSolutions", "NIST.800.53.R5")
+
+__all__ = ["NAG_PACKS", "NAG_PACK_NAMES", "apply_nag_gate", "nag_packs"]
 
 
 def nag_packs(scope: App | Stage) -> list[NagPack]:

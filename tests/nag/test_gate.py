@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 
 from dataroom.application import build_app
 from dataroom.manifest import Manifest
-from dataroom.policies import nag_packs
+from dataroom.policies.nag import NAG_PACK_NAMES, nag_packs
 from dataroom.stacks import DataRoomStack
 
 Finding = tuple[str, str]
@@ -224,3 +224,8 @@ def test_acknowledgement_does_not_cover_a_new_resource(fresh_room, baseline) -> 
     )
     new = findings(app, stack) - baseline
     assert ("NIST.800.53.R5-S3DefaultEncryptionKMS", "DataRoomStack/Extra/Resource") in new
+
+
+def test_pack_names_match_the_registered_packs(context) -> None:
+    # The summary reads NAG_PACK_NAMES without jsii; it must name exactly the packs the gate runs.
+    assert tuple(pack.name for pack in nag_packs(App(context=context))) == NAG_PACK_NAMES
