@@ -59,32 +59,43 @@ class RoomKey(Construct):
         return self.key.grant_decrypt(grantee)
 
     def allow_cloudwatch_logs(self) -> None:
-        """Let CloudWatch Logs use the key, but only for log groups of this account and region.
+        """Let CloudWatch Logs use the key, for log groups of this account and region only."""
+        allow_cloudwatch_logs(self.key)
 
-        The encryption-context condition stops another account's log group from borrowing the key.
-        """
-        stack = Stack.of(self)
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+
+def allow_cloudwatch_logs(key: kms.IKey) -> None:
+    """Let CloudWatch Logs use ``key``, but only for log groups of its account and region.
+
+    The encryption-context condition stops another account's log group from borrowing the key.
+    Raises ``ValueError`` when the key's policy cannot be changed here (an imported key).
+    """
+    stack = Stack.of(key)
+    added = key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
+    if not added.statement_added:
+        raise ValueError(
+            f"{key.node.path}: expected a key defined in this app, whose policy can admit "
+            "CloudWatch Logs"
         )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct
 
 if TYPE_CHECKING:
+    from dataroom.constructs.audit_trail import AuditTrail
     from dataroom.stacks.data_room_stack import DataRoomStack
     from dataroom.stacks.production_access_stack import ProductionAccessStack
 
@@ -79,17 +81,50 @@ def acknowledge_room_stack(stack: DataRoomStack) -> None:
         )
     Validations.of(stack.scientist_role).acknowledge(*role_acks)
     Validations.of(storage.access_logs_bucket).acknowledge(
+        Acknowledgment(id=f"{NIST}S3DefaultEncryptionKMS", reason=ACCESS_LOGS_SSE_S3),
+    )
+
+
+ACCESS_LOGS_SSE_S3 = (
+    "S3 server access logging cannot deliver to a bucket whose default encryption is SSE-KMS (an "
+    "AWS limitation); this bucket holds only access logs, uses SSE-S3, blocks public access and "
+    "admits principals of its own account only."
+)
+
+
+def acknowledge_audit_trail(trail: AuditTrail) -> None:
+    """Acknowledge the findings every :class:`AuditTrail` raises by design."""
+    stack = Stack.of(trail)
+    buckets: list[IConstruct] = [trail.bucket]
+    if trail.owns_access_logs_bucket:
+        buckets.append(trail.access_logs_bucket)
+        Validations.of(trail.access_logs_bucket).acknowledge(
+            Acknowledgment(id=f"{NIST}S3DefaultEncryptionKMS", reason=ACCESS_LOGS_SSE_S3)
+        )
+    for bucket in buckets:
+        Validations.of(bucket).acknowledge(
+            Acknowledgment(
+                id=f"{NIST}S3BucketReplicationEnabled",
+                reason="Audit logs are object-locked (compliance mode) and retained on stack "
+                "deletion; the account's copy for a separate log archive comes from the "
+                "organization trail, not from replicating this bucket, which would spread the "
+                "room's access records to a second place outside this review.",
+            )
+        )
+    log_group = stack.resolve(trail.log_group.log_group_name)["Ref"]
+    Validations.of(trail.logs_delivery_policy).acknowledge(
         Acknowledgment(
-            id=f"{NIST}S3DefaultEncryptionKMS",
-            reason="S3 server access logging cannot deliver to a bucket whose default encryption "
-            "is SSE-KMS (an AWS limitation); this bucket holds only access logs, uses SSE-S3, "
-            "blocks public access and admits principals of the room account only.",
-        ),
+            id=f"{SOLUTIONS}IAM5[Resource::arn:aws:logs:{stack.region}:{stack.account}:"
+            f"log-group:<{log_group}>:log-stream:*]",
+            reason="CloudTrail names the log streams it creates; the wildcard covers the streams "
+            "of this trail's own log group and nothing else.",
+        )
     )
 
 
 def acknowledge_production_stack(stack: ProductionAccessStack) -> None:
     """Acknowledge the findings a ProductionAccessStack is known to raise."""
+    acknowledge_audit_trail(stack.read_trail)
     for room_name, access in stack.read_access.items():
         room = stack.manifest.room(room_name)
         acks = [Acknowledgment(id=f"{NIST}IAMNoInlinePolicy", reason=INLINE_ON_PURPOSE)]

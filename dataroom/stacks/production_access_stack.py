@@ -5,20 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Environment, Stack, Tags
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.audit_trail import AuditTrail
 from dataroom.constructs.read_only_access import ReadOnlyDatasetAccess
+from dataroom.constructs.room_key import RoomKey
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_name, scientist_role_arn
 from dataroom.policies.acknowledgements import acknowledge_production_stack
 
+#: The production trail that records every read of an approved prefix (MON-2).
+READ_TRAIL_NAME = "dataroom-production-reads"
+
 
 class ProductionAccessStack(Stack):
-    """The production side of every room that may read production data (IAM-1..4, IAM-6).
+    """The production side of every room that may read production data (IAM-1..4, IAM-6, MON-2).
 
     One :class:`ReadOnlyDatasetAccess` role per room in a data phase (exploration,
     production-a, production-b), trusted only by that room's scientist role, reading only the
     room's approved prefixes, until the room's expiry. Rooms in other phases get nothing.
+
+    One :class:`AuditTrail` (``dataroom-production-reads``) records the S3 data events of every
+    approved prefix, so each read by a room is logged in production, with the reader's
+    ``sourceIdentity``, in a trail the room cannot touch.
 
     :param manifest: the validated manifest.
     """
@@ -33,9 +43,33 @@ class ProductionAccessStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.manifest = manifest
         self.read_access: dict[str, ReadOnlyDatasetAccess] = {}
+        self.trail_key = RoomKey(
+            self,
+            "TrailKey",
+            alias="dataroom/production-reads",
+            description="dataroom: encrypts the trail of production reads by data rooms",
+        )
+        self.read_trail = AuditTrail(
+            self,
+            "ReadTrail",
+            encryption_key=self.trail_key.key,
+            trail_name=READ_TRAIL_NAME,
+        )
+        dataset_buckets: dict[str, s3.IBucket] = {}
         for room in manifest.rooms:
-            if room.reads_production:
-                self.read_access[room.name] = self._room_access(room)
+            if not room.reads_production:
+                continue
+            self.read_access[room.name] = self._room_access(room)
+            for dataset in manifest.room_datasets(room):
+                if dataset.bucket not in dataset_buckets:
+                    dataset_buckets[dataset.bucket] = s3.Bucket.from_bucket_name(
+                        self, f"Dataset-{dataset.bucket}", dataset.bucket
+                    )
+                self.read_trail.add_s3_data_events(
+                    dataset_buckets[dataset.bucket], prefix=dataset.prefix
+                )
+        CfnOutput(self, "ReadTrailArn", value=self.read_trail.trail_arn)
+        CfnOutput(self, "ReadTrailBucketName", value=self.read_trail.bucket.bucket_name)
         Tags.of(self).add("dataroom:component", "production-access")
         acknowledge_production_stack(self)
 

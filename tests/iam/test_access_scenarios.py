@@ -44,7 +44,11 @@ def _doc(statements: list[dict[str, Any]]) -> dict[str, Any]:
 def policies(example_app: App) -> dict[str, dict[str, Any]]:
     prod = Template.from_stack(example_app.node.find_child("ProductionAccessStack")).to_json()
     room = Template.from_stack(example_app.node.find_child("DataRoomStack")).to_json()
-    (read_role,) = [r for r in prod["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    (read_role,) = [
+        r
+        for r in prod["Resources"].values()
+        if r["Type"] == "AWS::IAM::Role" and r["Properties"].get("RoleName", "").endswith("-read")
+    ]
     (read_policy,) = [r for r in prod["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
     (boundary,) = [
         r

@@ -18,7 +18,7 @@ from aws_cdk import aws_s3 as s3
 from dataroom.application import build_app
 from dataroom.manifest import Manifest
 from dataroom.policies.nag import NAG_PACK_NAMES, nag_packs
-from dataroom.stacks import DataRoomStack
+from dataroom.stacks import DataRoomStack, ProductionAccessStack
 
 Finding = tuple[str, str]
 
@@ -229,3 +229,58 @@ def test_acknowledgement_does_not_cover_a_new_resource(fresh_room, baseline) -> 
 def test_pack_names_match_the_registered_packs(context) -> None:
     # The summary reads NAG_PACK_NAMES without jsii; it must name exactly the packs the gate runs.
     assert tuple(pack.name for pack in nag_packs(App(context=context))) == NAG_PACK_NAMES
+
+
+@pytest.fixture(scope="session")
+def fresh_prod(
+    example_manifest: Manifest, context: dict[str, object]
+) -> Callable[[], tuple[App, ProductionAccessStack]]:
+    def make() -> tuple[App, ProductionAccessStack]:
+        app = App(context=context)
+        return app, ProductionAccessStack(app, "ProductionAccessStack", manifest=example_manifest)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def prod_baseline(fresh_prod) -> set[Finding]:
+    return findings(*fresh_prod())
+
+
+def test_production_stack_has_no_unacknowledged_findings(prod_baseline, acknowledged) -> None:
+    prod_acknowledged = {(r, p) for r, p in acknowledged if p.startswith("ProductionAccessStack/")}
+    assert prod_baseline == prod_acknowledged
+
+
+#: MON-2 weakenings of the production read trail: (change, rule that must fire, path fragment).
+PROD_WEAKENINGS: dict[str, tuple[Callable[[ProductionAccessStack], None], str, str]] = {
+    "trail without log-file validation": (
+        lambda s: _set(s.read_trail, "enable_log_file_validation", False),
+        "NIST.800.53.R5-CloudTrailLogFileValidationEnabled",
+        "ReadTrail/Resource",
+    ),
+    "trail without encryption": (
+        lambda s: _set(s.read_trail, "kms_key_id", None),
+        "NIST.800.53.R5-CloudTrailEncryptionEnabled",
+        "ReadTrail/Resource",
+    ),
+    "trail without CloudWatch Logs": (
+        lambda s: _set(s.read_trail, "cloud_watch_logs_log_group_arn", None),
+        "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled",
+        "ReadTrail/Resource",
+    ),
+    "trail bucket without access logs": (
+        lambda s: _set(s.read_trail.bucket, "logging_configuration", None),
+        "AwsSolutions-S1",
+        "ReadTrail/Logs/Resource",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PROD_WEAKENINGS))
+def test_gate_catches_trail_weakening(name: str, fresh_prod, prod_baseline) -> None:
+    weaken, rule, where = PROD_WEAKENINGS[name]
+    app, stack = fresh_prod()
+    weaken(stack)
+    new = findings(app, stack) - prod_baseline
+    assert any(r == rule and where in path for r, path in new), sorted(new)

@@ -42,7 +42,11 @@ def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def _read_role(template: dict[str, Any]) -> dict[str, Any]:
-    roles = _resources(template, "AWS::IAM::Role")
+    roles = [
+        role
+        for role in _resources(template, "AWS::IAM::Role")
+        if role["Properties"].get("RoleName") == READ_ROLE_ARN.rsplit("/", 1)[1]
+    ]
     assert len(roles) == 1
     return roles[0]
 
