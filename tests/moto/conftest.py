@@ -9,6 +9,7 @@ server is started without ``MOTO_ACCOUNT_ID``, which would override the header.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -22,7 +23,10 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_cdk import App, Stack
 from botocore.config import Config
+
+from tests.moto.deploy import DeployedStack, deploy_stack
 
 HOST = "127.0.0.1"
 #: How long the server may take to answer before the session gives up.
@@ -99,19 +103,62 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 process.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def iam_enforced(moto_endpoint: str) -> Iterator[None]:
+    """Make the moto server check every request against IAM policies, until the block ends.
+
+    moto then authenticates each request's access key and evaluates the caller's identity
+    policies (Allow/Deny, Action/NotAction, Resource). It ignores permissions boundaries,
+    resource policies, session policies and every condition but ``StringEquals`` on keys it
+    knows (only ``sts:ExternalId``). The server is process-wide, so nothing else may run meanwhile.
+    """
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def set_count(value: str) -> None:
+        request = urllib.request.Request(
+            f"{moto_endpoint}/moto-api/reset-auth",
+            data=value.encode(),
+            method="POST",
+            # Not a form: moto reads the raw body, which a form content type would consume.
+            headers={"Content-Type": "text/plain"},
+        )
+        with opener.open(request, timeout=5) as response:
+            assert response.status == 200
+
+    set_count("0")
+    try:
+        yield
+    finally:
+        set_count("inf")
+
+
 @pytest.fixture(scope="session")
 def aws_client(moto_endpoint: str) -> ClientFactory:
     """A factory of boto3 clients bound to the moto server, in the account and region given."""
 
-    def make(service: str, *, account: str, region: str = "us-east-1") -> Any:
+    def make(
+        service: str,
+        *,
+        account: str,
+        region: str = "us-east-1",
+        credentials: dict[str, str] | None = None,
+    ) -> Any:
+        """``credentials``: an STS ``Credentials`` answer, to act as that session instead."""
+        if credentials is not None:
+            keys = {
+                "aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretAccessKey"],
+                "aws_session_token": credentials["SessionToken"],
+            }
+        else:
+            keys = {"aws_access_key_id": FAKE_KEY_ID, "aws_secret_access_key": FAKE_SECRET}
         # boto3-stubs types client() per literal service name; ``service`` is any name here.
         client = boto3.client(  # type: ignore[call-overload]
             service,
             endpoint_url=moto_endpoint,
             region_name=region,
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
-            aws_access_key_id=FAKE_KEY_ID,
-            aws_secret_access_key=FAKE_SECRET,
+            **keys,
         )
 
         def name_account(request: Any, **_: Any) -> None:
@@ -121,3 +168,16 @@ def aws_client(moto_endpoint: str) -> ClientFactory:
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def deployed(example_app: App, aws_client: ClientFactory) -> Callable[[Stack], DeployedStack]:
+    """``deployed(stack)``: the example app's ``stack``, created in moto once per session."""
+    done: dict[str, DeployedStack] = {}
+
+    def deploy(stack: Stack) -> DeployedStack:
+        if stack.artifact_id not in done:
+            done[stack.artifact_id] = deploy_stack(aws_client, example_app, stack)
+        return done[stack.artifact_id]
+
+    return deploy

@@ -1,21 +1,10 @@
 """Smoke test: the example room's DataRoomStack, created in moto's CloudFormation.
 
-The module fixture ``deployed_room`` does what ``cdk bootstrap`` and ``cdk deploy`` would do in
-the room's account (222222222222, us-east-1, both taken from the synthesized stack): it writes the
-bootstrap version to SSM, creates the bootstrap assets bucket, publishes the file assets listed in
-``<Stack>.assets.json`` to it, and creates the stack from the synthesized template file of the
-cloud assembly. The tests read the resources back with boto3 and find them through the stack's
-resources by logical-id prefix.
-
-The deployed template is a copy of the synthesized one with two changes moto needs (moto 5.2.5):
-
-- ``Custom::VpcRestrictDefaultSG`` is removed. moto answers a custom resource by invoking its
-  Lambda function, runs Lambda code only in Docker, and expects the function to call back to a
-  server listening beyond 127.0.0.1; without that the stack never leaves CREATE_IN_PROGRESS. The
-  provider's role and function stay, and moto creates the function from the published asset.
-- The ``Tags`` of ``AWS::KMS::Key`` are rewritten from CloudFormation's ``Key``/``Value`` to the
-  KMS API's ``TagKey``/``TagValue``: moto's key model reads only the latter and fails the whole
-  ``CreateStack`` call (HTTP 500) on the former.
+The session fixture ``deployed`` (``conftest.py``) creates the stack in the room's account
+(222222222222, us-east-1, both taken from the synthesized stack) with ``deploy.deploy_stack``,
+which says what ``cdk bootstrap``/``cdk deploy`` steps it reproduces and which two changes moto
+needs in the template. The tests read the resources back with boto3 and find them through the
+stack's resources by logical-id prefix.
 
 What moto does not model, as observed here, so these tests cannot show it:
 
@@ -40,230 +29,38 @@ What moto does not model, as observed here, so these tests cannot show it:
 
 from __future__ import annotations
 
-import ast
 import base64
-import copy
 import hashlib
-import io
 import ipaddress
-import json
-import time
-import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
+from aws_cdk import Stack
 from botocore.exceptions import ClientError
 
 from dataroom.stacks import DataRoomStack
+from tests.moto.deploy import SKIPPED_BY_MOTO, DeployedStack, policy_document
 
 pytestmark = pytest.mark.moto
 
 #: ``aws_client(service, account=..., region=...)`` from ``conftest.py``.
 ClientFactory = Callable[..., Any]
 
-#: CloudFormation's limit on a TemplateBody; a larger template must be uploaded to S3.
-TEMPLATE_BODY_LIMIT = 51_200
-BOOTSTRAP_QUALIFIER = "hnb659fds"
-#: A current bootstrap version (what ``cdk bootstrap`` writes to SSM); the rule wants 6 or more.
-BOOTSTRAP_VERSION = "30"
-#: Custom resources moto cannot run (see the module docstring).
-UNSUPPORTED_CUSTOM_RESOURCES = frozenset({"Custom::VpcRestrictDefaultSG"})
-#: Resource types moto's CloudFormation skips (it warns and lists them without a logical id).
-SKIPPED_BY_MOTO = frozenset({"AWS::S3::BucketPolicy"})
-STACK_TIMEOUT_S = 30.0
 INTERFACE_SERVICES = ("sts", "kms", "logs")
 ROOM_BUCKETS = ("StorageIntermediate", "StorageResults")
 ACCESS_LOG_BUCKET = "StorageAccessLogs"
 
 
-@dataclass(frozen=True)
-class DeployedRoom:
-    stack: DataRoomStack
-    stack_id: str
-    stack_status: str
-    template: dict[str, Any]
-    #: The logical ids removed from the deployed copy of ``template``.
-    removed: tuple[str, ...]
-    #: LogicalResourceId -> the summary moto lists, for resources moto created.
-    resources: dict[str, dict[str, Any]]
-    #: How many listed resources moto left without a logical id (the types it skips).
-    unnamed_resources: int
-    outputs: dict[str, str]
-    #: S3 key -> bytes of each asset published to the bootstrap bucket.
-    published: dict[str, bytes] = field(default_factory=dict)
-
-    @property
-    def account(self) -> str:
-        return str(self.stack.account)
-
-    @property
-    def region(self) -> str:
-        return str(self.stack.region)
-
-    def physical_id(self, prefix: str, resource_type: str) -> str:
-        """The physical id of the one ``resource_type`` whose logical id starts with ``prefix``."""
-        matches = [
-            summary["PhysicalResourceId"]
-            for logical_id, summary in self.resources.items()
-            if logical_id.startswith(prefix) and summary["ResourceType"] == resource_type
-        ]
-        assert len(matches) == 1, f"{prefix} {resource_type}: expected one, found {matches}"
-        return str(matches[0])
-
-    def physical_ids(self, resource_type: str) -> list[str]:
-        return [
-            str(summary["PhysicalResourceId"])
-            for summary in self.resources.values()
-            if summary["ResourceType"] == resource_type
-        ]
-
-
-def _deployable(template: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """A copy of ``template`` that moto can create (see the module docstring), and what it lost."""
-    deployable = copy.deepcopy(template)
-    resources = deployable["Resources"]
-    removed = tuple(
-        logical_id
-        for logical_id, resource in resources.items()
-        if resource["Type"] in UNSUPPORTED_CUSTOM_RESOURCES
-    )
-    assert len(removed) == 1, f"expected one Custom::VpcRestrictDefaultSG, found {removed}"
-    for logical_id in removed:
-        del resources[logical_id]
-    text = json.dumps(deployable)
-    for logical_id in removed:
-        assert f'"{logical_id}"' not in text, f"{logical_id} is still referred to"
-    for resource in resources.values():
-        properties = resource.get("Properties", {})
-        if resource["Type"] == "AWS::KMS::Key" and "Tags" in properties:
-            properties["Tags"] = [
-                {"TagKey": tag["Key"], "TagValue": tag["Value"]} for tag in properties["Tags"]
-            ]
-    return deployable, removed
-
-
-def _zip_directory(directory: Path) -> bytes:
-    """The directory's files in a zip archive, paths relative to it, as ``cdk deploy`` packs."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(directory).as_posix())
-    return buffer.getvalue()
-
-
-def _bootstrap(aws_client: ClientFactory, account: str, region: str) -> str:
-    """What ``cdk bootstrap`` leaves that a deployment reads: the version and the assets bucket."""
-    ssm = aws_client("ssm", account=account, region=region)
-    ssm.put_parameter(
-        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
-        Value=BOOTSTRAP_VERSION,
-        Type="String",
-    )
-    bucket = f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{region}"
-    aws_client("s3", account=account, region=region).create_bucket(Bucket=bucket)
-    return bucket
-
-
-def _publish_assets(
-    aws_client: ClientFactory, assets_manifest: Path, bucket: str, account: str, region: str
-) -> dict[str, bytes]:
-    """Upload each file asset of the manifest where ``cdk deploy`` would; returns key -> bytes."""
-    manifest = json.loads(assets_manifest.read_text(encoding="utf-8"))
-    s3 = aws_client("s3", account=account, region=region)
-    published = {}
-    for asset in manifest["files"].values():
-        source = assets_manifest.parent / asset["source"]["path"]
-        zipped = asset["source"].get("packaging") == "zip"
-        body = _zip_directory(source) if zipped else source.read_bytes()
-        for destination in asset["destinations"].values():
-            assert destination["bucketName"] == bucket, destination
-            s3.put_object(Bucket=bucket, Key=destination["objectKey"], Body=body)
-            published[destination["objectKey"]] = body
-    return published
-
-
-def _wait_for_stack(cloudformation: Any, stack_name: str) -> dict[str, Any]:
-    deadline = time.monotonic() + STACK_TIMEOUT_S
-    while True:
-        stack: dict[str, Any] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-        if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.monotonic() > deadline:
-            return stack
-        time.sleep(0.5)
-
-
-def _stack_events(cloudformation: Any, stack_name: str) -> str:
-    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
-    return "\n".join(
-        f"{e.get('LogicalResourceId', '')} {e.get('ResourceType', '')} "
-        f"{e.get('ResourceStatus', '')} {e.get('ResourceStatusReason', '')}"
-        for e in reversed(events)
-    )
-
-
-def _policy(document: str) -> dict[str, Any]:
-    """A policy document moto returns: JSON, or (for VPC endpoints) the repr of a Python dict."""
-    try:
-        parsed = json.loads(document)
-    except json.JSONDecodeError:
-        parsed = ast.literal_eval(document)
-    assert isinstance(parsed, dict), document
-    return parsed
-
-
 @pytest.fixture(scope="module")
 def deployed_room(
-    example_app: App, room_stack: DataRoomStack, aws_client: ClientFactory
-) -> DeployedRoom:
-    account, region = str(room_stack.account), str(room_stack.region)
-    stack_name = room_stack.stack_name
-    assembly = Path(example_app.outdir)
-    template = json.loads((assembly / room_stack.template_file).read_text(encoding="utf-8"))
-
-    bucket = _bootstrap(aws_client, account, region)
-    published = _publish_assets(
-        aws_client, assembly / f"{room_stack.artifact_id}.assets.json", bucket, account, region
-    )
-
-    deployable, removed = _deployable(template)
-    body = json.dumps(deployable, separators=(",", ":"))
-    assert len(body.encode()) <= TEMPLATE_BODY_LIMIT, "upload the template and use TemplateURL"
-    cloudformation = aws_client("cloudformation", account=account, region=region)
-    stack_id = cloudformation.create_stack(
-        StackName=stack_name,
-        TemplateBody=body,
-        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-    )["StackId"]
-    stack = _wait_for_stack(cloudformation, stack_name)
-    if stack["StackStatus"] != "CREATE_COMPLETE":
-        print(f"stack events of {stack_name}:\n{_stack_events(cloudformation, stack_name)}")
-
-    summaries = [
-        summary
-        for page in cloudformation.get_paginator("list_stack_resources").paginate(
-            StackName=stack_name
-        )
-        for summary in page["StackResourceSummaries"]
-    ]
-    return DeployedRoom(
-        stack=room_stack,
-        stack_id=stack_id,
-        stack_status=stack["StackStatus"],
-        template=template,
-        removed=removed,
-        resources={s["LogicalResourceId"]: s for s in summaries if s.get("LogicalResourceId")},
-        unnamed_resources=sum(1 for s in summaries if not s.get("LogicalResourceId")),
-        outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
-        published=published,
-    )
+    room_stack: DataRoomStack, deployed: Callable[[Stack], DeployedStack]
+) -> DeployedStack:
+    return deployed(room_stack)
 
 
 @pytest.fixture(scope="module")
-def client(deployed_room: DeployedRoom, aws_client: ClientFactory) -> Callable[[str], Any]:
+def client(deployed_room: DeployedStack, aws_client: ClientFactory) -> Callable[[str], Any]:
     """Clients in the room's account and region."""
 
     def make(service: str) -> Any:
@@ -273,11 +70,11 @@ def client(deployed_room: DeployedRoom, aws_client: ClientFactory) -> Callable[[
 
 
 @pytest.fixture(scope="module")
-def vpc_id(deployed_room: DeployedRoom) -> str:
+def vpc_id(deployed_room: DeployedStack) -> str:
     return deployed_room.physical_id("Glovebox", "AWS::EC2::VPC")
 
 
-def test_stack_is_created_in_the_room_account(deployed_room: DeployedRoom) -> None:
+def test_stack_is_created_in_the_room_account(deployed_room: DeployedStack) -> None:
     assert deployed_room.stack_status == "CREATE_COMPLETE"
     assert deployed_room.stack_id.startswith(
         f"arn:aws:cloudformation:{deployed_room.region}:{deployed_room.account}:stack/"
@@ -294,9 +91,12 @@ def test_stack_is_created_in_the_room_account(deployed_room: DeployedRoom) -> No
     assert {key: deployed_room.outputs.get(key) for key in expected_outputs} == expected_outputs
 
 
-def test_moto_creates_every_resource_but_the_documented_ones(deployed_room: DeployedRoom) -> None:
+def test_moto_creates_every_resource_but_the_documented_ones(deployed_room: DeployedStack) -> None:
     """Keeps the module docstring honest: moto skips exactly the types it lists, nothing more."""
     template_resources = deployed_room.template["Resources"]
+    assert [template_resources[r]["Type"] for r in deployed_room.removed] == [
+        "Custom::VpcRestrictDefaultSG"
+    ]
     skipped = {
         logical_id
         for logical_id, resource in template_resources.items()
@@ -314,7 +114,7 @@ def test_moto_creates_every_resource_but_the_documented_ones(deployed_room: Depl
 
 
 def test_custom_resource_provider_code_is_the_published_asset(
-    deployed_room: DeployedRoom, client: Callable[[str], Any]
+    deployed_room: DeployedStack, client: Callable[[str], Any]
 ) -> None:
     """The provider function's code came from the bootstrap bucket, where the assets went."""
     name = deployed_room.physical_id("CustomVpcRestrictDefaultSG", "AWS::Lambda::Function")
@@ -326,7 +126,7 @@ def test_custom_resource_provider_code_is_the_published_asset(
 
 
 def test_glovebox_has_no_route_to_the_internet(
-    deployed_room: DeployedRoom, client: Callable[[str], Any], vpc_id: str
+    deployed_room: DeployedStack, client: Callable[[str], Any], vpc_id: str
 ) -> None:
     ec2 = client("ec2")
     attached = ec2.describe_internet_gateways(
@@ -363,7 +163,7 @@ def test_glovebox_has_no_route_to_the_internet(
 
 
 def test_glovebox_has_two_isolated_subnets(
-    deployed_room: DeployedRoom, client: Callable[[str], Any], vpc_id: str
+    deployed_room: DeployedStack, client: Callable[[str], Any], vpc_id: str
 ) -> None:
     subnets = client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
         "Subnets"
@@ -383,7 +183,7 @@ def test_glovebox_has_two_isolated_subnets(
 
 
 def test_glovebox_reaches_aws_through_its_endpoints_only(
-    deployed_room: DeployedRoom, client: Callable[[str], Any], vpc_id: str
+    deployed_room: DeployedStack, client: Callable[[str], Any], vpc_id: str
 ) -> None:
     ec2 = client("ec2")
     region, account = deployed_room.region, deployed_room.account
@@ -405,7 +205,7 @@ def test_glovebox_reaches_aws_through_its_endpoints_only(
         assert endpoint["PrivateDnsEnabled"] is True, name
         assert sorted(endpoint["SubnetIds"]) == subnet_ids, name
         assert [g["GroupId"] for g in endpoint["Groups"]] == [security_group], name
-        statements = _policy(endpoint["PolicyDocument"])["Statement"]
+        statements = policy_document(endpoint["PolicyDocument"])["Statement"]
         assert [s["Condition"] for s in statements] == [
             {"StringEquals": {"aws:PrincipalAccount": account}}
         ], name
@@ -426,7 +226,7 @@ def test_glovebox_reaches_aws_through_its_endpoints_only(
     # NET-3 with the deployed names: the endpoint admits the room's own two buckets by name.
     resources = {
         resource
-        for statement in _policy(s3_endpoint["PolicyDocument"])["Statement"]
+        for statement in policy_document(s3_endpoint["PolicyDocument"])["Statement"]
         if statement["Sid"].startswith("RoomBucket")
         for resource in (
             statement["Resource"]
@@ -441,7 +241,7 @@ def test_glovebox_reaches_aws_through_its_endpoints_only(
 
 
 def test_flow_logs_capture_all_traffic(
-    deployed_room: DeployedRoom, client: Callable[[str], Any], vpc_id: str
+    deployed_room: DeployedStack, client: Callable[[str], Any], vpc_id: str
 ) -> None:
     flow_logs = client("ec2").describe_flow_logs(
         Filters=[{"Name": "resource-id", "Values": [vpc_id]}]
@@ -457,7 +257,7 @@ def test_flow_logs_capture_all_traffic(
 
 
 def test_room_key_rotates_and_is_named_after_the_room(
-    deployed_room: DeployedRoom, client: Callable[[str], Any]
+    deployed_room: DeployedStack, client: Callable[[str], Any]
 ) -> None:
     kms = client("kms")
     key_id = deployed_room.physical_id("RoomKey", "AWS::KMS::Key")
@@ -468,7 +268,7 @@ def test_room_key_rotates_and_is_named_after_the_room(
     assert tags["dataroom:room"] == deployed_room.stack.room.name
 
 
-def _room_key_arn(deployed_room: DeployedRoom) -> str:
+def _room_key_arn(deployed_room: DeployedStack) -> str:
     key_id = deployed_room.physical_id("RoomKey", "AWS::KMS::Key")
     return f"arn:aws:kms:{deployed_room.region}:{deployed_room.account}:key/{key_id}"
 
@@ -482,7 +282,7 @@ def _room_key_arn(deployed_room: DeployedRoom) -> str:
     ],
 )
 def test_bucket_is_encrypted_by_default(
-    deployed_room: DeployedRoom, client: Callable[[str], Any], prefix: str, algorithm: str
+    deployed_room: DeployedStack, client: Callable[[str], Any], prefix: str, algorithm: str
 ) -> None:
     s3 = client("s3")
     bucket = deployed_room.physical_id(prefix, "AWS::S3::Bucket")
@@ -508,7 +308,7 @@ _NOT_MODELLED = (
 
 @pytest.mark.xfail(raises=AssertionError, strict=True, reason=_NOT_MODELLED)
 def test_buckets_block_all_public_access(
-    deployed_room: DeployedRoom, client: Callable[[str], Any]
+    deployed_room: DeployedStack, client: Callable[[str], Any]
 ) -> None:
     s3 = client("s3")
     configurations = {}
@@ -531,7 +331,7 @@ def test_buckets_block_all_public_access(
 
 
 @pytest.mark.xfail(raises=AssertionError, strict=True, reason=_NOT_MODELLED)
-def test_buckets_are_versioned(deployed_room: DeployedRoom, client: Callable[[str], Any]) -> None:
+def test_buckets_are_versioned(deployed_room: DeployedStack, client: Callable[[str], Any]) -> None:
     s3 = client("s3")
     status = {
         prefix: s3.get_bucket_versioning(
