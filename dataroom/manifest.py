@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -262,6 +262,33 @@ class DatasetGrant(_Frozen):
     justification: Statement
 
 
+GuardDutyFeature = Literal[
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "LAMBDA_NETWORK_LOGS",
+    "RUNTIME_MONITORING",
+]
+#: Every detector feature a production account has; a room turns them all on unless told less.
+ALL_GUARDDUTY_FEATURES: tuple[GuardDutyFeature, ...] = get_args(GuardDutyFeature)
+DetectorId = Annotated[str, _check(re.compile(r"^[a-f0-9]{32}$"), "a GuardDuty detector id")]
+
+
+class Monitoring(_Frozen):
+    """How a room is watched (MON-1..5). Every default is the strict one."""
+
+    alert_emails: tuple[Email, ...] = Field(
+        default=(), description="besides the manifest's security_approvers"
+    )
+    min_finding_severity: float = Field(default=4.0, ge=1.0, le=10.0)
+    guardduty_features: tuple[GuardDutyFeature, ...] = ALL_GUARDDUTY_FEATURES
+    existing_guardduty_detector_id: DetectorId | None = None
+    existing_config_recorder: bool = False
+    trail_lock_days: int = Field(default=365, ge=365, le=3650)
+    log_retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
+
+
 class Room(_Frozen):
     """One data room: a glovebox over the datasets it was approved to read."""
 
@@ -280,6 +307,7 @@ class Room(_Frozen):
     mixing_justification: Statement | None = None
     query_limit_gb: int = Field(default=10, ge=1, le=1024)
     vpc_cidr: Cidr = "10.80.0.0/22"
+    monitoring: Monitoring = Monitoring()
 
     @property
     def reads_production(self) -> bool:

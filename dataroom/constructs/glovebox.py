@@ -109,7 +109,7 @@ class Glovebox(Construct):
         )
         # A managed (not inline) policy scoped to this one log group: the delivery role can write
         # flow logs and nothing else.
-        flow_log_role = iam.Role(
+        self.flow_log_role = flow_log_role = iam.Role(
             self,
             "FlowLogRole",
             assumed_by=iam.ServicePrincipal(

@@ -49,6 +49,9 @@ class RoomStorage(Construct):
     :param intermediate_expiration: lifetime of intermediate objects. Default: 30 days.
     :param noncurrent_expiration: lifetime of noncurrent versions in the intermediate bucket.
         Default: 1 day.
+    :param called_via_services: AWS services that may reach the intermediate and results buckets
+        on a room principal's behalf (``aws:CalledVia``), e.g. ``athena.amazonaws.com``, whose
+        requests come from the service, not through the endpoint. Default: none.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class RoomStorage(Construct):
         trusted_roles: Sequence[iam.IRole] = (),
         intermediate_expiration: Duration | None = None,
         noncurrent_expiration: Duration | None = None,
+        called_via_services: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         intermediate_expiration = intermediate_expiration or Duration.days(30)
@@ -71,6 +75,7 @@ class RoomStorage(Construct):
                 "days: expected at most 365; intermediate data is scratch space"
             )
         self._key = encryption_key
+        self._called_via = tuple(called_via_services)
         self._account = Stack.of(self).account
 
         self.access_logs_bucket = s3.Bucket(
@@ -177,6 +182,9 @@ class RoomStorage(Construct):
             "StringNotEquals": {"aws:SourceVpce": vpc_endpoint.vpc_endpoint_id},
             "BoolIfExists": not_a_service,
         }
+        if self._called_via:
+            # The service's own request carries its name in aws:CalledVia and no endpoint id.
+            conditions["ForAllValues:StringNotEquals"] = {"aws:CalledVia": list(self._called_via)}
         if trusted_roles:
             conditions["ArnNotEquals"] = {"aws:PrincipalArn": [r.role_arn for r in trusted_roles]}
         bucket.add_to_resource_policy(

@@ -9,15 +9,37 @@ from aws_cdk import CfnOutput, Duration, Environment, Fn, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from dataroom.constructs import Glovebox, RoomKey, RoomStorage
+from dataroom.constructs.alerts import RoomAlerts
+from dataroom.constructs.audit_trail import AuditTrail
+from dataroom.constructs.config_rules import ConfigBaseline
+from dataroom.constructs.dns_firewall import DnsFirewall
 from dataroom.constructs.permission_boundary import RoomPermissionBoundary
+from dataroom.constructs.query_guard import QueryGuard
+from dataroom.constructs.remediation import Remediation
+from dataroom.constructs.threat_detection import ThreatDetection
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_arn, scientist_role_name
 from dataroom.policies.acknowledgements import acknowledge_room_stack
 
+#: The manifest's ``log_retention_days`` as CloudWatch Logs' retention values.
+RETENTION: dict[int, logs.RetentionDays] = {
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
 _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
 
 
@@ -72,6 +94,7 @@ class DataRoomStack(Stack):
             "Storage",
             encryption_key=self.room_key.key,
             vpc_endpoint=self.glovebox.s3_endpoint,
+            called_via_services=("athena.amazonaws.com",),
         )
         for bucket in (self.storage.intermediate_bucket, self.storage.results_bucket):
             self.glovebox.permit_room_bucket(bucket)
@@ -89,6 +112,13 @@ class DataRoomStack(Stack):
                     region=manifest.production.region,
                 )
                 self.glovebox.permit_dataset_bucket(dataset_bucket, prefixes=bucket_prefixes)
+
+        self.athena_endpoint = self.glovebox.add_interface_endpoint(
+            ec2.InterfaceVpcEndpointAwsService.ATHENA
+        )
+        self.glovebox.add_interface_endpoint(ec2.InterfaceVpcEndpointAwsService.GLUE)
+        self.dns_firewall = DnsFirewall(self, "DnsFirewall", vpc=self.glovebox.vpc)
+        self._monitoring(manifest, room)
 
         self.boundary = RoomPermissionBoundary(self, "PermissionBoundary")
         # Every role of the room, present and future (IAM-5): applied as an aspect to the stack.
@@ -113,8 +143,74 @@ class DataRoomStack(Stack):
         CfnOutput(self, "ResultsBucketName", value=self.storage.results_bucket.bucket_name)
         CfnOutput(self, "VpcId", value=self.glovebox.vpc_id)
         CfnOutput(self, "ScientistRoleArn", value=self.scientist_role.role_arn)
+        CfnOutput(self, "TrailName", value=self.trail.trail_name)
+        CfnOutput(self, "AlertTopicArn", value=self.alerts.topic_arn)
+        CfnOutput(self, "DetectorId", value=self.threat_detection.detector_id)
+        CfnOutput(self, "WorkGroupName", value=self.query_guard.workgroup_name)
 
         acknowledge_room_stack(self)
+
+    def _monitoring(self, manifest: Manifest, room: Room) -> None:
+        """Trail, detector, alerts, Config, remediation and the query guard (MON-1..5, QRY-1)."""
+        monitoring = room.monitoring
+        key = self.room_key.key
+        self.trail = AuditTrail(
+            self,
+            "Trail",
+            encryption_key=key,
+            trail_name=f"dataroom-{room.name}",
+            access_logs_bucket=self.storage.access_logs_bucket,
+            log_retention=RETENTION[monitoring.log_retention_days],
+            object_lock_retention=Duration.days(monitoring.trail_lock_days),
+        )
+        for bucket in (self.storage.intermediate_bucket, self.storage.results_bucket):
+            self.trail.add_s3_data_events(bucket)
+        self.threat_detection = ThreatDetection(
+            self,
+            "ThreatDetection",
+            features=monitoring.guardduty_features,
+            existing_detector_id=monitoring.existing_guardduty_detector_id,
+        )
+        emails = list(dict.fromkeys((*manifest.security_approvers, *monitoring.alert_emails)))
+        if not emails:
+            emails = [room.owner]
+        self.alerts = RoomAlerts(
+            self,
+            "Alerts",
+            encryption_key=key,
+            emails=emails,
+            trail_log_group=self.trail.log_group,
+            metric_namespace=f"dataroom/{room.name}",
+            min_severity=monitoring.min_finding_severity,
+        )
+        self.config_baseline = ConfigBaseline(
+            self,
+            "Config",
+            delivery_bucket=self.trail.bucket,
+            encryption_key=key,
+            create_recorder=not monitoring.existing_config_recorder,
+        )
+        self.remediation = Remediation(
+            self,
+            "Remediation",
+            trail_name=self.trail.trail_name,
+            detector_id=self.threat_detection.detector_id,
+            buckets=list(self.storage.buckets),
+            vpc=self.glovebox.vpc,
+            flow_log_group=self.glovebox.flow_log_group,
+            flow_log_role=self.glovebox.flow_log_role,
+            alert_topic=self.alerts.topic,
+            encryption_key=key,
+            room_name=room.name,
+        )
+        self.query_guard = QueryGuard(
+            self,
+            "QueryGuard",
+            workgroup_name=f"dataroom-{room.name}",
+            results_bucket=self.storage.intermediate_bucket,
+            encryption_key=key,
+            query_limit_gb=room.query_limit_gb,
+        )
 
     def _scientist_role(self, manifest: Manifest, room: Room) -> iam.Role:
         """The room's entry point: trusted by the manifest's principals, capped by the boundary."""
@@ -137,6 +233,7 @@ class DataRoomStack(Stack):
         self.storage.grant_read_write_intermediate(role)
         self.storage.grant_write_results(role)
         self.storage.grant_read_results(role)
+        self.query_guard.grant_query(role, vpc_endpoint=self.athena_endpoint)
         if room.reads_production:
             role.add_to_principal_policy(
                 iam.PolicyStatement(

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Environment, Stack, Tags
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from dataroom import alert_events
 from dataroom.constructs.audit_trail import AuditTrail
 from dataroom.constructs.read_only_access import ReadOnlyDatasetAccess
 from dataroom.constructs.room_key import RoomKey
@@ -68,10 +74,53 @@ class ProductionAccessStack(Stack):
                 self.read_trail.add_s3_data_events(
                     dataset_buckets[dataset.bucket], prefix=dataset.prefix
                 )
+        self.alert_topic = self._denied_writes_alert(manifest)
         CfnOutput(self, "ReadTrailArn", value=self.read_trail.trail_arn)
         CfnOutput(self, "ReadTrailBucketName", value=self.read_trail.bucket.bucket_name)
         Tags.of(self).add("dataroom:component", "production-access")
         acknowledge_production_stack(self)
+
+    def _denied_writes_alert(self, manifest: Manifest) -> sns.Topic:
+        """MON-4, production side: a room's read session refused a write is an alert.
+
+        The read role may only read, so any refused non-read call by its sessions is either a
+        mistake or an attempt; the MON-2 trail records the S3 calls on approved prefixes and the
+        management events that make them visible to EventBridge here.
+        """
+        topic = sns.Topic(
+            self,
+            "Alerts",
+            display_name="dataroom production-access alerts",
+            master_key=self.trail_key.key,
+            enforce_ssl=True,
+        )
+        emails = manifest.security_approvers or tuple(
+            dict.fromkeys(room.owner for room in manifest.rooms if room.reads_production)
+        )
+        for email in emails:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.trail_key.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeOfThisAccount",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
+        )
+        pattern = alert_events.denied_writes_pattern(
+            [access.role_arn for access in self.read_access.values()]
+        )
+        self.denied_writes_rule = events.Rule(
+            self,
+            "DeniedWrites",
+            description="dataroom alert: a room's read session was refused a write",
+            event_pattern=events.EventPattern(
+                detail_type=pattern["detail-type"], detail=pattern["detail"]
+            ),
+        )
+        self.denied_writes_rule.add_target(targets.SnsTopic(topic))
+        return topic
 
     def _room_access(self, room: Room) -> ReadOnlyDatasetAccess:
         access = ReadOnlyDatasetAccess(

@@ -5,7 +5,7 @@ stack): it writes the bootstrap version to SSM, creates the bootstrap assets buc
 file assets listed in ``<Stack>.assets.json`` to it, and creates the stack from the synthesized
 template file of the cloud assembly.
 
-The deployed template is a copy of the synthesized one with two changes moto needs (moto 5.2.5):
+The deployed template is a copy of the synthesized one with three changes moto needs (moto 5.2.5):
 
 - ``Custom::VpcRestrictDefaultSG`` is removed. moto answers a custom resource by invoking its
   Lambda function, runs Lambda code only in Docker, and expects the function to call back to a
@@ -14,6 +14,8 @@ The deployed template is a copy of the synthesized one with two changes moto nee
 - The ``Tags`` of ``AWS::KMS::Key`` are rewritten from CloudFormation's ``Key``/``Value`` to the
   KMS API's ``TagKey``/``TagValue``: moto's key model reads only the latter and fails the whole
   ``CreateStack`` call (HTTP 500) on the former.
+- The ``Tags`` of ``AWS::SSM::Parameter`` (a JSON object in CloudFormation) are rewritten to a
+  ``Key``/``Value`` list, the only shape moto's parameter model reads (HTTP 500 otherwise).
 """
 
 from __future__ import annotations
@@ -43,7 +45,25 @@ BOOTSTRAP_VERSION = "30"
 #: Custom resources moto cannot run (see the module docstring).
 UNSUPPORTED_CUSTOM_RESOURCES = frozenset({"Custom::VpcRestrictDefaultSG"})
 #: Resource types moto's CloudFormation skips (it warns and lists them without a logical id).
-SKIPPED_BY_MOTO = frozenset({"AWS::S3::BucketPolicy", "AWS::CloudTrail::Trail"})
+SKIPPED_BY_MOTO = frozenset(
+    {
+        "AWS::Athena::WorkGroup",
+        "AWS::CloudTrail::Trail",
+        "AWS::CloudWatch::Alarm",
+        "AWS::Config::ConfigRule",
+        "AWS::Config::ConfigurationRecorder",
+        "AWS::Config::DeliveryChannel",
+        "AWS::GuardDuty::Detector",
+        "AWS::Logs::MetricFilter",
+        "AWS::Route53Resolver::FirewallDomainList",
+        "AWS::Route53Resolver::FirewallRuleGroup",
+        "AWS::Route53Resolver::FirewallRuleGroupAssociation",
+        "AWS::S3::BucketPolicy",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SQS::QueuePolicy",
+    }
+)
 STACK_TIMEOUT_S = 30.0
 
 
@@ -121,6 +141,8 @@ def deployable(template: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...
             properties["Tags"] = [
                 {"TagKey": tag["Key"], "TagValue": tag["Value"]} for tag in properties["Tags"]
             ]
+        if resource["Type"] == "AWS::SSM::Parameter" and isinstance(properties.get("Tags"), dict):
+            properties["Tags"] = [{"Key": k, "Value": v} for k, v in properties["Tags"].items()]
     return result, removed
 
 
@@ -203,12 +225,19 @@ def deploy_stack(aws_client: ClientFactory, app: App, stack: Stack) -> DeployedS
 
     body_template, removed = deployable(template)
     body = json.dumps(body_template, separators=(",", ":"))
-    assert len(body.encode()) <= TEMPLATE_BODY_LIMIT, "upload the template and use TemplateURL"
+    template_source: dict[str, str] = {"TemplateBody": body}
+    if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+        # As ``cdk deploy`` does: a large template goes to the assets bucket, by its S3 URL.
+        key = f"templates/{stack.artifact_id}.json"
+        aws_client("s3", account=account, region=region).put_object(
+            Bucket=bucket, Key=key, Body=body.encode()
+        )
+        template_source = {"TemplateURL": f"https://s3.{region}.amazonaws.com/{bucket}/{key}"}
     cloudformation = aws_client("cloudformation", account=account, region=region)
     stack_id = cloudformation.create_stack(
         StackName=stack_name,
-        TemplateBody=body,
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        **template_source,
     )["StackId"]
     described = _wait_for_stack(cloudformation, stack_name)
     if described["StackStatus"] != "CREATE_COMPLETE":

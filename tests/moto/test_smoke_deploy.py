@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import ipaddress
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -47,7 +49,7 @@ pytestmark = pytest.mark.moto
 #: ``aws_client(service, account=..., region=...)`` from ``conftest.py``.
 ClientFactory = Callable[..., Any]
 
-INTERFACE_SERVICES = ("sts", "kms", "logs")
+INTERFACE_SERVICES = ("sts", "kms", "logs", "athena", "glue")
 ROOM_BUCKETS = ("StorageIntermediate", "StorageResults")
 ACCESS_LOG_BUCKET = "StorageAccessLogs"
 
@@ -113,16 +115,25 @@ def test_moto_creates_every_resource_but_the_documented_ones(deployed_room: Depl
     assert not_complete == {}
 
 
-def test_custom_resource_provider_code_is_the_published_asset(
-    deployed_room: DeployedStack, client: Callable[[str], Any]
+@pytest.mark.parametrize(
+    ("prefix", "expected_file"),
+    [("CustomVpcRestrictDefaultSG", "__entrypoint__.js"), ("Remediation", "handler.py")],
+)
+def test_function_code_is_the_published_asset(
+    deployed_room: DeployedStack, client: Callable[[str], Any], prefix: str, expected_file: str
 ) -> None:
-    """The provider function's code came from the bootstrap bucket, where the assets went."""
-    name = deployed_room.physical_id("CustomVpcRestrictDefaultSG", "AWS::Lambda::Function")
+    """Each function's code came from the bootstrap bucket, where the assets went."""
+    name = deployed_room.physical_id(prefix, "AWS::Lambda::Function")
     configuration = client("lambda").get_function(FunctionName=name)["Configuration"]
-    zips = {key: body for key, body in deployed_room.published.items() if key.endswith(".zip")}
-    assert len(zips) == 1, sorted(deployed_room.published)
-    (body,) = zips.values()
-    assert configuration["CodeSha256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+    zips = {
+        base64.b64encode(hashlib.sha256(body).digest()).decode(): body
+        for key, body in deployed_room.published.items()
+        if key.endswith(".zip")
+    }
+    assert len(zips) == 2, sorted(deployed_room.published)
+    body = zips[configuration["CodeSha256"]]
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert expected_file in archive.namelist()
 
 
 def test_glovebox_has_no_route_to_the_internet(

@@ -176,6 +176,41 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack], None], str, str]] = {
         "AwsSolutions-S1",
         "Storage/Results",
     ),
+    "MON-1 trail without log-file validation": (
+        lambda s: _set(s.trail, "enable_log_file_validation", False),
+        "NIST.800.53.R5-CloudTrailLogFileValidationEnabled",
+        "DataRoomStack/Trail/Resource",
+    ),
+    "MON-1 trail unencrypted": (
+        lambda s: _set(s.trail, "kms_key_id", None),
+        "NIST.800.53.R5-CloudTrailEncryptionEnabled",
+        "DataRoomStack/Trail/Resource",
+    ),
+    "MON-1 trail not sent to CloudWatch Logs": (
+        lambda s: _set(s.trail, "cloud_watch_logs_log_group_arn", None),
+        "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled",
+        "DataRoomStack/Trail/Resource",
+    ),
+    "MON-1 trail log group without retention": (
+        lambda s: _set(s.trail.log_group, "retention_in_days", None),
+        "NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod",
+        "Trail/LogGroup",
+    ),
+    "MON-4 alert topic unencrypted": (
+        lambda s: _set(s.alerts.topic, "kms_master_key_id", None),
+        "NIST.800.53.R5-SNSEncryptedKMS",
+        "Alerts/Resource",
+    ),
+    "remediation without a dead-letter queue": (
+        lambda s: _set(s.remediation.function, "dead_letter_config", None),
+        "NIST.800.53.R5-LambdaDLQ",
+        "Remediation/Resource",
+    ),
+    "remediation without reserved concurrency": (
+        lambda s: _set(s.remediation.function, "reserved_concurrent_executions", None),
+        "NIST.800.53.R5-LambdaConcurrency",
+        "Remediation/Resource",
+    ),
 }
 
 

@@ -82,6 +82,8 @@ def test_net2_interface_endpoints_private_dns_and_account_policy(room_template: 
     )
     services = sorted(e["Properties"]["ServiceName"] for e in endpoints.values())
     assert services == [
+        "com.amazonaws.us-east-1.athena",
+        "com.amazonaws.us-east-1.glue",
         "com.amazonaws.us-east-1.kms",
         "com.amazonaws.us-east-1.logs",
         "com.amazonaws.us-east-1.sts",
@@ -197,7 +199,8 @@ def test_net5_flow_logs_all_traffic_to_encrypted_group_with_retention(
 def test_s3_1_intermediate_expires_results_retained(
     room_template: Template, room_stack: DataRoomStack
 ) -> None:
-    room_template.resource_count_is("AWS::S3::Bucket", 3)
+    # intermediate, results, access logs (S3-1) and the trail's log bucket (MON-1)
+    room_template.resource_count_is("AWS::S3::Bucket", 4)
     inter = resource(room_template, room_stack, room_stack.storage.intermediate_bucket)
     rule = inter["Properties"]["LifecycleConfiguration"]["Rules"][0]
     assert (
