@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_cdk import App
 
+from dataroom.baseline import DEFAULT_BASELINE, Baseline, BaselineError, load_baseline
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
 from dataroom.policies.nag import apply_nag_gate
 from dataroom.stacks import DataRoomStack, ProductionAccessStack
@@ -42,7 +43,13 @@ def cdk_context(cdk_json: str | Path = "cdk.json") -> dict[str, Any]:
     return dict(data.get("context", {}))
 
 
-def build_app(manifest: Manifest, *, app: App | None = None, nag: bool = True) -> App:
+def build_app(
+    manifest: Manifest,
+    *,
+    app: App | None = None,
+    nag: bool = True,
+    baseline: Baseline | None = None,
+) -> App:
     """Add every stack of ``manifest`` to ``app`` (a new one by default) and register the gate.
 
     ``nag=False`` exists for tests that inspect a template the gate would refuse; the README's
@@ -54,7 +61,7 @@ def build_app(manifest: Manifest, *, app: App | None = None, nag: bool = True) -
     if any(room.reads_production for room in manifest.rooms):
         ProductionAccessStack(app, PRODUCTION_STACK_ID, manifest=manifest)
     if nag:
-        apply_nag_gate(app)
+        apply_nag_gate(app, baseline=baseline)
     return app
 
 
@@ -69,7 +76,15 @@ def main() -> None:
             f"dataroom: the manifest is not valid; nothing was synthesized.\n{exc}", file=sys.stderr
         )
         sys.exit(2)
-    build_app(manifest, app=app)
+    baseline_path = app.node.try_get_context("baseline") or DEFAULT_BASELINE
+    try:
+        baseline = load_baseline(baseline_path)
+    except BaselineError as exc:
+        print(
+            f"dataroom: the baseline is not valid; nothing was synthesized.\n{exc}", file=sys.stderr
+        )
+        sys.exit(2)
+    build_app(manifest, app=app, baseline=baseline)
     try:
         app.synth()
     except Exception as exc:  # jsii re-raises the CDK's validation error as a RuntimeError

@@ -148,6 +148,16 @@ class DataRoomStack(Stack):
         CfnOutput(self, "DetectorId", value=self.threat_detection.detector_id)
         CfnOutput(self, "WorkGroupName", value=self.query_guard.workgroup_name)
 
+        adopted = {}
+        if room.monitoring.existing_guardduty_detector_id:
+            adopted["guardduty_detector"] = room.monitoring.existing_guardduty_detector_id
+        if room.monitoring.existing_config_recorder:
+            adopted["config_recorder"] = "existing"
+        # Read by DataRoomChecks and the review: what this template is, and what it adopted.
+        self.template_options.metadata = {
+            "dataroom": {"kind": "room", "room": room.name, "adopted": adopted}
+        }
+
         acknowledge_room_stack(self)
 
     def _monitoring(self, manifest: Manifest, room: Room) -> None:

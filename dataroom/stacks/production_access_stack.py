@@ -78,6 +78,7 @@ class ProductionAccessStack(Stack):
         CfnOutput(self, "ReadTrailArn", value=self.read_trail.trail_arn)
         CfnOutput(self, "ReadTrailBucketName", value=self.read_trail.bucket.bucket_name)
         Tags.of(self).add("dataroom:component", "production-access")
+        self.template_options.metadata = {"dataroom": {"kind": "production-access"}}
         acknowledge_production_stack(self)
 
     def _denied_writes_alert(self, manifest: Manifest) -> sns.Topic:

@@ -1,0 +1,97 @@
+"""What a DataRoomChecks rule is, and the template helpers rules share. jsii-free."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dataroom.baseline import Baseline
+
+#: A rule's verdict: True compliant, False non-compliant, None not applicable, or the list of
+#: specific findings (non-compliant when non-empty), each naming what is wrong.
+Verdict = bool | None | list[str]
+Resource = dict[str, Any]
+
+#: Template metadata key under which the stacks say what they are (room or production).
+KIND_KEY = "dataroom"
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """One resource of a synthesized template, with the template and the baseline."""
+
+    logical_id: str
+    resource: Resource
+    template: dict[str, Any]
+    baseline: Baseline
+    account: str
+    region: str
+
+    @property
+    def kind(self) -> str:
+        """``room``, ``production-access`` or ``production`` (from the template metadata)."""
+        meta = self.template.get("Metadata", {}).get(KIND_KEY, {})
+        return str(meta.get("kind", "production"))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return dict(self.template.get("Metadata", {}).get(KIND_KEY, {}))
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return dict(self.resource.get("Properties", {}))
+
+    def resources(self, *types: str) -> Iterator[tuple[str, Resource]]:
+        for logical_id, resource in self.template.get("Resources", {}).items():
+            if resource.get("Type") in types:
+                yield logical_id, resource
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A DataRoomChecks rule. ``rule_id`` becomes ``DataRoom-<rule_id>`` in nag reports."""
+
+    rule_id: str
+    control: str
+    info: str
+    explanation: str
+    resource_types: frozenset[str]
+    check: Callable[[RuleContext], Verdict]
+    #: A finding of this rule fails synthesis even when acknowledged (see README).
+    never_suppressible: bool = False
+    #: Only in room stacks (template metadata ``kind: room``).
+    rooms_only: bool = False
+
+
+def refers_to(value: Any, logical_id: str) -> bool:
+    """Whether ``value`` is a Ref / Fn::GetAtt of ``logical_id`` (or contains one)."""
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        get_att = value.get("Fn::GetAtt")
+        if isinstance(get_att, list) and get_att and get_att[0] == logical_id:
+            return True
+        return any(refers_to(v, logical_id) for v in value.values())
+    if isinstance(value, list):
+        return any(refers_to(v, logical_id) for v in value)
+    return False
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def statements(document: Any) -> list[dict[str, Any]]:
+    if not isinstance(document, dict):
+        return []
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def tags(resource: Resource) -> dict[str, str]:
+    raw = resource.get("Properties", {}).get("Tags", [])
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    return {str(t.get("Key")): str(t.get("Value")) for t in raw if isinstance(t, dict)}

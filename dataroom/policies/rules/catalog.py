@@ -1,0 +1,51 @@
+"""Every rule of the DataRoomChecks pack, in report order."""
+
+from __future__ import annotations
+
+from dataroom.policies.rules import (
+    drf2_log_retention,
+    drf2_region,
+    iam_boundary,
+    iam_read_role_read_only,
+    mon1_trail,
+    mon3_detector,
+    mon4_alert_severity,
+    mon5_config_rules,
+    mon_room_monitoring,
+    net1_no_internet_path,
+    net3_endpoint_perimeter,
+    net5_flow_logs,
+    net6_dns_firewall,
+    qry1_query_guard,
+    s3_customer_key,
+    s3_key_rotation,
+    s3_public_access_blocked,
+    s3_retained,
+    s3_tls_only,
+)
+from dataroom.policies.rules.base import Rule
+
+RULES: tuple[Rule, ...] = (
+    net1_no_internet_path.RULE,
+    net3_endpoint_perimeter.RULE,
+    net5_flow_logs.RULE,
+    net6_dns_firewall.RULE,
+    s3_customer_key.RULE,
+    s3_key_rotation.RULE,
+    s3_public_access_blocked.RULE,
+    s3_tls_only.RULE,
+    s3_retained.RULE,
+    iam_read_role_read_only.RULE,
+    iam_boundary.RULE,
+    mon1_trail.RULE,
+    mon3_detector.RULE,
+    mon4_alert_severity.RULE,
+    mon5_config_rules.RULE,
+    mon_room_monitoring.RULE,
+    qry1_query_guard.RULE,
+    drf2_log_retention.RULE,
+    drf2_region.RULE,
+)
+PACK_NAME = "DataRoom"
+#: Rule ids whose findings fail synthesis even when acknowledged.
+NEVER_SUPPRESSIBLE = frozenset(f"{PACK_NAME}-{r.rule_id}" for r in RULES if r.never_suppressible)

@@ -1,0 +1,96 @@
+"""IAM-1..4: a role other accounts can assume reads only, until expiry, attributably."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dataroom.policies.rules.base import Rule, RuleContext, Verdict, as_list, refers_to, statements
+
+#: The only actions a cross-account role in a dataroom template may be left with.
+READS = {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt"}
+
+
+def _principals(statement: dict[str, Any]) -> list[Any]:
+    principal = statement.get("Principal", {})
+    return as_list(principal.get("AWS")) if isinstance(principal, dict) else []
+
+
+def _is_cross_account(ctx: RuleContext) -> bool:
+    trust = ctx.properties.get("AssumeRolePolicyDocument")
+    for statement in statements(trust):
+        for principal in _principals(statement):
+            if (
+                isinstance(principal, str)
+                and ":iam::" in principal
+                and f":iam::{ctx.account}:" not in principal
+            ):
+                return True
+    return False
+
+
+def _identity_statements(ctx: RuleContext) -> list[dict[str, Any]]:
+    found = [
+        s for p in ctx.properties.get("Policies", []) for s in statements(p.get("PolicyDocument"))
+    ]
+    for _, policy in ctx.resources("AWS::IAM::Policy"):
+        props = policy.get("Properties", {})
+        if any(refers_to(r, ctx.logical_id) for r in as_list(props.get("Roles"))):
+            found.extend(statements(props.get("PolicyDocument")))
+    return found
+
+
+def check(ctx: RuleContext) -> Verdict:
+    if not _is_cross_account(ctx):
+        return None
+    findings = []
+    if int(ctx.properties.get("MaxSessionDuration", 3600)) > 3600:
+        findings.append("sessions longer than one hour")
+    if ctx.properties.get("ManagedPolicyArns"):
+        findings.append("managed policies attached (grants must be inline and reviewed here)")
+    for statement in statements(ctx.properties.get("AssumeRolePolicyDocument")):
+        if statement.get("Effect") != "Allow" or "sts:AssumeRole" not in as_list(
+            statement.get("Action")
+        ):
+            continue
+        condition = statement.get("Condition", {})
+        if "sts:ExternalId" not in condition.get("StringEquals", {}):
+            findings.append("trust without sts:ExternalId")
+        if condition.get("Null", {}).get("sts:SourceIdentity") != "false":
+            findings.append("trust does not require sts:SourceIdentity")
+        if "aws:CurrentTime" not in condition.get("DateLessThan", {}):
+            findings.append("trust without an aws:CurrentTime expiry")
+        for principal in _principals(statement):
+            if isinstance(principal, str) and (principal.endswith(":root") or "*" in principal):
+                findings.append(f"trust admits a whole account or wildcard: {principal}")
+    identity = _identity_statements(ctx)
+    denies_writes = any(
+        s.get("Effect") == "Deny"
+        and set(as_list(s.get("NotAction"))) <= READS
+        and as_list(s.get("Resource")) == ["*"]
+        and not s.get("Condition")
+        for s in identity
+    )
+    if not denies_writes:
+        findings.append("no unconditional Deny of every action but the reads")
+    for statement in identity:
+        if statement.get("Effect") != "Allow":
+            continue
+        extra = sorted(set(as_list(statement.get("Action"))) - READS)
+        if extra:
+            findings.append(f"allows {', '.join(str(a) for a in extra)}")
+        if "aws:CurrentTime" not in statement.get("Condition", {}).get("DateLessThan", {}):
+            findings.append(f"an allow without expiry: {sorted(as_list(statement.get('Action')))}")
+    return findings
+
+
+RULE = Rule(
+    rule_id="IAMReadRoleReadOnly",
+    control="IAM-3",
+    info="A role that another account can assume is not read-only, time-boxed and attributable.",
+    explanation="Cross-account roles into production allow get/list/decrypt only, deny every "
+    "other action explicitly, stop at the room's expiry through aws:CurrentTime, and require "
+    "ExternalId and SourceIdentity (IAM-1..4).",
+    resource_types=frozenset({"AWS::IAM::Role"}),
+    check=check,
+    never_suppressible=True,
+)
