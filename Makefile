@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 MANIFEST ?= examples/rooms.yaml
+BASELINE ?= examples/baseline.yaml
 # The pinned Node.js 22 and cdk CLI from package.json come first: jsii and the CLI both use them.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -26,7 +27,7 @@ setup: $(VENV)/.installed node_modules/.installed
 synth: setup
 	@$(PY) -m dataroom.cli validate $(MANIFEST)
 	@rm -rf cdk.out
-	cdk synth --quiet --no-notices -c manifest=$(MANIFEST)
+	cdk synth --quiet --no-notices -c manifest=$(MANIFEST) -c baseline=$(BASELINE)
 	@$(PY) -m dataroom.cli summary cdk.out --manifest $(MANIFEST)
 
 test: setup

@@ -69,7 +69,10 @@ def test_cdk_cli_synthesizes_the_example_offline_without_credentials(tmp_path: P
         check=False,
     )
     assert summary.returncode == 0, summary.stderr
-    assert "nag gate: AwsSolutions, NIST.800.53.R5: 0 unacknowledged finding(s)" in summary.stdout
+    assert (
+        "nag gate: AwsSolutions, NIST.800.53.R5, DataRoom: 0 unacknowledged finding(s)"
+        in summary.stdout
+    )
     # Room: intermediate, results, access-log, trail-log buckets; production: trail log + access log.
     assert "acknowledged NIST.800.53.R5-S3BucketReplicationEnabled x6" in summary.stdout
     assert (
