@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App
+from aws_cdk import App, Aspects
 
 from dataroom.baseline import DEFAULT_BASELINE, Baseline, BaselineError, load_baseline
+from dataroom.local import LocalModeError, MotoCompatibility, is_local, require_local_endpoint
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
 from dataroom.policies.nag import apply_nag_gate
 from dataroom.stacks import DataRoomStack, ProductionAccessStack
@@ -60,6 +61,9 @@ def build_app(
         DataRoomStack(app, room_stack_id(manifest, room), manifest=manifest, room=room)
     if any(room.reads_production for room in manifest.rooms):
         ProductionAccessStack(app, PRODUCTION_STACK_ID, manifest=manifest)
+    if is_local(app):
+        require_local_endpoint()
+        Aspects.of(app).add(MotoCompatibility())
     if nag:
         apply_nag_gate(app, baseline=baseline)
     return app
@@ -84,7 +88,11 @@ def main() -> None:
             f"dataroom: the baseline is not valid; nothing was synthesized.\n{exc}", file=sys.stderr
         )
         sys.exit(2)
-    build_app(manifest, app=app, baseline=baseline)
+    try:
+        build_app(manifest, app=app, baseline=baseline)
+    except LocalModeError as exc:
+        print(f"dataroom: {exc}", file=sys.stderr)
+        sys.exit(2)
     try:
         app.synth()
     except Exception as exc:  # jsii re-raises the CDK's validation error as a RuntimeError

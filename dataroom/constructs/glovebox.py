@@ -59,6 +59,8 @@ class Glovebox(Construct):
     :param flow_log_key: the key that encrypts the flow-log group. Its key policy must admit
         CloudWatch Logs (see ``RoomKey.allow_cloudwatch_logs``).
     :param cidr: the VPC's IPv4 block. Default: ``10.80.0.0/22``.
+    :param restrict_default_security_group: strip the default security group's rules (NET-4)
+        with aws-cdk-lib's custom resource. Default: true; only local mode turns it off.
     :param flow_log_retention: how long flow logs are kept. Default: one year.
     :param interface_endpoints: the AWS services reached through interface endpoints.
         Default: STS, KMS and CloudWatch Logs; more with :meth:`add_interface_endpoint`.
@@ -72,6 +74,7 @@ class Glovebox(Construct):
         availability_zones: Sequence[str],
         flow_log_key: kms.IKey,
         cidr: str = "10.80.0.0/22",
+        restrict_default_security_group: bool = True,
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         interface_endpoints: Sequence[
             ec2.InterfaceVpcEndpointAwsService
@@ -97,7 +100,7 @@ class Glovebox(Construct):
             create_internet_gateway=False,
             enable_dns_hostnames=True,
             enable_dns_support=True,
-            restrict_default_security_group=True,
+            restrict_default_security_group=restrict_default_security_group,
         )
 
         self.flow_log_group = logs.LogGroup(

@@ -22,6 +22,7 @@ from dataroom.constructs.permission_boundary import RoomPermissionBoundary
 from dataroom.constructs.query_guard import QueryGuard
 from dataroom.constructs.remediation import Remediation
 from dataroom.constructs.threat_detection import ThreatDetection
+from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_arn, scientist_role_name
 from dataroom.policies.acknowledgements import acknowledge_room_stack
@@ -88,6 +89,8 @@ class DataRoomStack(Stack):
             availability_zones=self.availability_zones,
             flow_log_key=self.room_key.key,
             cidr=room.vpc_cidr,
+            # Local mode (dataroom/local.py) only: moto cannot run the custom resource.
+            restrict_default_security_group=not is_local(self),
         )
         self.storage = RoomStorage(
             self,
