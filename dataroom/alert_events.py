@@ -174,7 +174,13 @@ def denied_writes_pattern(role_arns: list[str]) -> dict[str, Any]:
     return {
         "detail-type": [API_CALL],
         "detail": {
-            "errorCode": ["AccessDenied", "AccessDeniedException", "UnauthorizedOperation"],
+            # EC2 records its refusals as Client.UnauthorizedOperation.
+            "errorCode": [
+                "AccessDenied",
+                "AccessDeniedException",
+                "UnauthorizedOperation",
+                "Client.UnauthorizedOperation",
+            ],
             "readOnly": [False],
             "userIdentity": {"sessionContext": {"sessionIssuer": {"arn": sorted(role_arns)}}},
         },
