@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: setup synth test lint bench clean
+.PHONY: setup synth test lint bench local clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ synth: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Local try-out: the real cdk CLI deploys the rooms into a moto server on 127.0.0.1, then audits.
+local: setup
+	$(PY) scripts/local_tryout.py --manifest $(MANIFEST) --baseline $(BASELINE)
 
 lint: setup
 	$(PY) -m ruff check .
