@@ -1,8 +1,9 @@
-"""The ``dataroom`` command: ``dataroom validate PATH`` and ``dataroom summary CDK_OUT``."""
+"""The ``dataroom`` command: ``validate PATH``, ``summary CDK_OUT`` and ``audit``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,35 @@ def _summary(args: argparse.Namespace) -> int:
     return 0 if gate is not None and not gate.violations else 1
 
 
+def _audit(args: argparse.Namespace) -> int:
+    # Imported here: boto3 costs startup time that ``validate`` and ``summary`` do not need.
+    from dataroom.audit import AuditError, audit_assembly, render_table
+    from dataroom.baseline import BaselineError, load_baseline
+
+    try:
+        baseline = load_baseline(args.baseline)
+        report = audit_assembly(
+            Path(args.assembly),
+            baseline,
+            endpoint_url=args.endpoint_url,
+            stacks=args.stack or (),
+        )
+    except (AuditError, BaselineError) as exc:
+        print(f"dataroom audit: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(render_table(report))
+    if report.exit_code == 2:
+        print(
+            "dataroom audit: no stack was audited: every stack is in another account than the "
+            "credentials'",
+            file=sys.stderr,
+        )
+    return report.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used as the console script)."""
     parser = argparse.ArgumentParser(prog="dataroom", description=__doc__)
@@ -54,6 +84,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary.add_argument("assembly", nargs="?", default="cdk.out")
     summary.add_argument("--manifest", default="examples/rooms.yaml")
     summary.set_defaults(func=_summary)
+    audit = sub.add_parser(
+        "audit",
+        help="compare deployed accounts with the cloud assembly and the baseline (DRF-3)",
+        description="Exit 0: no drift; 1: drift or missing resources; 2: usage problem.",
+    )
+    audit.add_argument("--assembly", default="cdk.out", help="cloud assembly (default cdk.out)")
+    audit.add_argument(
+        "--baseline",
+        default="examples/baseline.yaml",
+        help="the production baseline (default examples/baseline.yaml)",
+    )
+    audit.add_argument(
+        "--stack",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help="stack name, artifact id or display name (default: every stack of the assembly)",
+    )
+    audit.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    audit.add_argument(
+        "--endpoint-url", help="a local AWS endpoint such as moto (or set AWS_ENDPOINT_URL)"
+    )
+    audit.set_defaults(func=_audit)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code
