@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,9 +70,26 @@ def build_app(
     return app
 
 
+def priors_in_context(context: dict[str, Any]) -> list[str]:
+    """Context keys that carry a model prior in plain text (CHG-4): they must not exist."""
+    from dataroom.policies.rules.chg4_no_plain_priors import says_prior
+
+    return sorted(key for key in context if says_prior(key))
+
+
 def main() -> None:
     """Entry point of ``app.py``: manifest errors and gate failures end without a traceback."""
     app = App()
+    # The CLI hands the app its context (cdk.json, -c, cdk.context.json) in this variable.
+    plain = priors_in_context(json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}"))
+    if plain:
+        print(
+            f"dataroom: context key(s) {', '.join(plain)} carry a model prior in plain text; "
+            "declare priors in the manifest (rooms[].priors) and set their values in the room's "
+            "secrets (CHG-4). Nothing was synthesized.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     manifest_path = app.node.try_get_context("manifest") or DEFAULT_MANIFEST
     try:
         manifest = load_manifest(Path(manifest_path))

@@ -255,6 +255,28 @@ class Dataset(_Frozen):
         )
 
 
+PriorName = Annotated[
+    str,
+    _check(
+        re.compile(r"^[a-z][a-z0-9-]{0,62}$"),
+        "a prior name: 1-63 characters of a-z, 0-9 and '-', starting with a letter",
+    ),
+]
+
+
+class Prior(_Frozen):
+    """A model prior the room needs (CHG-4): declared here, its value set only in the secret.
+
+    The manifest names a prior and says what it is; it never holds the value. The room gets a
+    KMS-encrypted Secrets Manager secret per prior, readable by its roles, whose value the owner
+    sets with ``aws secretsmanager put-secret-value`` (so the value is in no template, context
+    or environment variable).
+    """
+
+    name: PriorName
+    description: Statement
+
+
 class DatasetGrant(_Frozen):
     """A room's request to read one catalog dataset, with the reason."""
 
@@ -308,6 +330,7 @@ class Room(_Frozen):
     query_limit_gb: int = Field(default=10, ge=1, le=1024)
     vpc_cidr: Cidr = "10.80.0.0/22"
     monitoring: Monitoring = Monitoring()
+    priors: tuple[Prior, ...] = ()
 
     @property
     def reads_production(self) -> bool:
@@ -435,6 +458,11 @@ def _problems_from(
             message = item["msg"]
         elif kind == "missing":
             message = "is required"
+        elif kind == "extra_forbidden" and "priors" in item["loc"]:
+            message = (
+                "is not a field of a prior: a prior's value never goes in the manifest (CHG-4); "
+                "set it in the room's secret with `aws secretsmanager put-secret-value`"
+            )
         elif kind == "extra_forbidden":
             message = "is not a known field (check the spelling; unknown fields are rejected)"
         elif kind in ("enum", "literal_error"):
@@ -619,6 +647,12 @@ def _cross_checks(
                     f"{principal!r} is in account {match.group(1)}; a room's principals must be "
                     f"roles of the room's own account {room.account}",
                 )
+
+        priors_seen: set[str] = set()
+        for j, prior in enumerate(room.priors):
+            if prior.name in priors_seen:
+                add([*loc, "priors", j, "name"], f"{prior.name!r} is listed twice")
+            priors_seen.add(prior.name)
 
         grants_seen: set[str] = set()
         for j, grant in enumerate(room.datasets):

@@ -84,6 +84,16 @@ def acknowledge_room_stack(stack: DataRoomStack) -> None:
         Acknowledgment(id=f"{NIST}S3DefaultEncryptionKMS", reason=ACCESS_LOGS_SSE_S3),
     )
     acknowledge_audit_trail(stack.trail)
+    for secret in stack.priors.values():
+        Validations.of(secret).acknowledge(
+            *(
+                Acknowledgment(id=rule, reason=PRIOR_NOT_A_CREDENTIAL)
+                for rule in (
+                    f"{SOLUTIONS}SMG4",
+                    f"{NIST}SecretsManagerRotationEnabled",
+                )
+            )
+        )
     baseline = stack.config_baseline
     if baseline.recorder is not None:
         Validations.of(baseline.recorder_role).acknowledge(
@@ -132,6 +142,12 @@ def _remediation_wildcards(stack: DataRoomStack) -> list[Acknowledgment]:
         ),
     ]
 
+
+PRIOR_NOT_A_CREDENTIAL = (
+    "A model prior is a parameter the room's owner sets, not a credential: there is nothing to "
+    "rotate, and a rotation function would overwrite the value. The secret is encrypted with the "
+    "room key and readable by the room's roles only (CHG-4)."
+)
 
 ACCESS_LOGS_SSE_S3 = (
     "S3 server access logging cannot deliver to a bucket whose default encryption is SSE-KMS (an "

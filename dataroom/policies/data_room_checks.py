@@ -77,7 +77,8 @@ class DataRoomChecks(NagPack):
         return PACK_NAME
 
     def _check_resource(self, node: CfnResource) -> None:
-        applicable = [r for r in RULES if node.cfn_resource_type in r.resource_types]
+        kind = node.cfn_resource_type
+        applicable = [r for r in RULES if kind in r.resource_types or "*" in r.resource_types]
         if not applicable:
             return
         stack = Stack.of(node)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Environment, Fn, Stack, Tags
+from aws_cdk import CfnOutput, Duration, Environment, Fn, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from dataroom.constructs import Glovebox, RoomKey, RoomStorage
@@ -123,6 +124,8 @@ class DataRoomStack(Stack):
         self.dns_firewall = DnsFirewall(self, "DnsFirewall", vpc=self.glovebox.vpc)
         self._monitoring(manifest, room)
 
+        self.priors = self._priors(room)
+
         self.boundary = RoomPermissionBoundary(self, "PermissionBoundary")
         # Every role of the room, present and future (IAM-5): applied as an aspect to the stack.
         iam.PermissionsBoundary.of(self).apply(self.boundary.policy)
@@ -162,6 +165,28 @@ class DataRoomStack(Stack):
         }
 
         acknowledge_room_stack(self)
+
+    def _priors(self, room: Room) -> dict[str, secretsmanager.Secret]:
+        """CHG-4: one KMS-encrypted secret per declared prior; the value is never in the app.
+
+        The secret starts with a random placeholder (so no value appears in the template); the
+        owner sets the prior with ``aws secretsmanager put-secret-value``. The glovebox reaches
+        Secrets Manager through its own endpoint.
+        """
+        if not room.priors:
+            return {}
+        self.glovebox.add_interface_endpoint(ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER)
+        secrets = {}
+        for prior in room.priors:
+            secrets[prior.name] = secretsmanager.Secret(
+                self,
+                f"Prior-{prior.name}",
+                secret_name=f"dataroom/{room.name}/priors/{prior.name}",
+                description=f"dataroom {room.name} model prior: {tag_value(prior.description)}",
+                encryption_key=self.room_key.key,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+        return secrets
 
     def _monitoring(self, manifest: Manifest, room: Room) -> None:
         """Trail, detector, alerts, Config, remediation and the query guard (MON-1..5, QRY-1)."""
@@ -247,6 +272,8 @@ class DataRoomStack(Stack):
         self.storage.grant_write_results(role)
         self.storage.grant_read_results(role)
         self.query_guard.grant_query(role, vpc_endpoint=self.athena_endpoint)
+        for secret in self.priors.values():
+            secret.grant_read(role)
         if room.reads_production:
             role.add_to_principal_policy(
                 iam.PolicyStatement(

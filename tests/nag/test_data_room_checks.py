@@ -158,6 +158,10 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         lambda r, _: _cfn(r.glovebox.flow_log_group).add_property_override("RetentionInDays", 30),
         "Glovebox/FlowLogs",
     ),
+    "CHG4NoPlainPriors": (
+        lambda r, _: r.remediation.function.add_environment("MODEL_PRIOR", "0.3"),
+        "Remediation/Resource",
+    ),
     "DRF2Region": (
         lambda r, _: None,  # made non-compliant by a baseline without us-east-1, below
         "DataRoomStack/Glovebox/Resource",
@@ -327,4 +331,5 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-MON5ConfigRules",
         "DataRoom-DRF2LogRetention",
         "DataRoom-DRF2Region",
+        "DataRoom-CHG4NoPlainPriors",
     } == NEVER_SUPPRESSIBLE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataroom.policies.rules import (
+    chg4_no_plain_priors,
     drf2_log_retention,
     drf2_region,
     iam_boundary,
@@ -45,6 +46,7 @@ RULES: tuple[Rule, ...] = (
     qry1_query_guard.RULE,
     drf2_log_retention.RULE,
     drf2_region.RULE,
+    chg4_no_plain_priors.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.
