@@ -29,6 +29,7 @@ synth: setup
 	@rm -rf cdk.out
 	cdk synth --quiet --no-notices -c manifest=$(MANIFEST) -c baseline=$(BASELINE)
 	@$(PY) -m dataroom.cli summary cdk.out --manifest $(MANIFEST)
+	@$(PY) -m dataroom.cli review --assembly cdk.out --manifest $(MANIFEST) --out review
 
 test: setup
 	$(PY) -m pytest

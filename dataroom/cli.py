@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -73,6 +74,35 @@ def _audit(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _review(args: argparse.Namespace) -> int:
+    # Imported here: the review reads an assembly without jsii, and other commands need none of it.
+    from dataroom.review import ReviewError, build_review, write_review
+
+    try:
+        review = build_review(
+            args.assembly,
+            args.manifest,
+            today=args.today,
+            previous_evidence=args.previous_evidence,
+        )
+    except ReviewError as exc:
+        print(f"dataroom review: {exc}", file=sys.stderr)
+        return 2
+    paths = write_review(review, args.out)
+    print(f"dataroom review: wrote {', '.join(str(p) for p in paths)}")
+    for gap in review.gaps:
+        print(f"  GAP {gap}")
+    print(f"dataroom review: {len(review.gaps)} gap(s)")
+    return review.exit_code
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used as the console script)."""
     parser = argparse.ArgumentParser(prog="dataroom", description=__doc__)
@@ -107,6 +137,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--endpoint-url", help="a local AWS endpoint such as moto (or set AWS_ENDPOINT_URL)"
     )
     audit.set_defaults(func=_audit)
+    review = sub.add_parser(
+        "review",
+        help="write the reviewer's report and SOC 2 CC8.1 evidence of a cloud assembly",
+        description="Writes REVIEW.md, review.json and evidence.json. "
+        "Exit 0: no gap; 1: at least one gap; 2: usage problem.",
+    )
+    review.add_argument("--assembly", default="cdk.out", help="cloud assembly (default cdk.out)")
+    review.add_argument("--manifest", default="examples/rooms.yaml")
+    review.add_argument("--out", default="review", help="output directory (default review)")
+    review.add_argument(
+        "--previous-evidence", metavar="PATH", help="an earlier evidence.json to diff against"
+    )
+    review.add_argument(
+        "--today", type=_date, help="judge expiry against this day, YYYY-MM-DD (default today)"
+    )
+    review.set_defaults(func=_review)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

@@ -1,0 +1,826 @@
+"""The STRIDE threat map of DESIGN.md, with one detector per control id.
+
+A detector decides, from the synthesized templates only, whether a control is present in a room:
+it returns the individual checks it made, each with what it found, so the report can say *why*
+a control is missing. The manifest is used only where the control is about the manifest (CHG-2)
+or where it says what to expect (IAM-6 compares the manifest's phases with the production
+template's roles; IAM-1 expects ``aws:PrincipalOrgID`` when the manifest names an organization).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dataroom.manifest import Manifest, Room
+from dataroom.review.assembly import StackTemplate, action_matches, as_list, refers_to, statements
+from dataroom.review.facts import monitoring_facts
+from dataroom.review.graph import READ_ACTIONS, AccessGraph, Node
+
+__all__ = [
+    "CONTROL_TITLES",
+    "STRIDE",
+    "Check",
+    "ControlResult",
+    "RoomContext",
+    "detect_controls",
+    "threat_map",
+]
+
+PRESENT = "present"
+MISSING = "missing"
+NOT_APPLICABLE = "not-applicable"
+BY_MANIFEST = "checked-by-manifest"
+
+CONTROL_TITLES: dict[str, str] = {
+    "IAM-1": "read role trust: room roles only, ExternalId, SourceIdentity, org, expiry, 1 h",
+    "IAM-3": "explicit deny of every non-read action on the read role",
+    "IAM-5": "permission boundary on every room role",
+    "IAM-6": "phase gating: only data-phase rooms have a production read role",
+    "S3-2": "room buckets SSE-KMS with a rotating room key; other keys refused",
+    "S3-3": "public access blocked, ACLs disabled, TLS only, glovebox-only data access",
+    "MON-1": "room trail: logging, validation, KMS, multi-region, object lock, data events",
+    "MON-2": "production trail records data events on every approved prefix",
+    "NET-1": "no internet path",
+    "NET-2": "interface endpoints with private DNS, 443 from the VPC only, policies",
+    "NET-3": "S3 endpoint policy: room buckets and approved datasets only, no '*'",
+    "NET-4": "default security group stripped (Custom::VpcRestrictDefaultSG)",
+    "NET-5": "flow logs of ALL traffic to an encrypted log group with retention",
+    "NET-6": "DNS firewall association blocking all but AWS service domains",
+    "QRY-1": "enforced Athena workgroup with a bytes-scanned cut-off, encrypted results",
+    "CHG-2": "data-mixing rules of the manifest",
+}
+
+#: DESIGN.md's threat map: threat -> (control id, aspect of the control or None, note).
+STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
+    ("Spoofing", (("IAM-1", None, ""),)),
+    (
+        "Tampering",
+        (
+            ("IAM-3", None, ""),
+            ("IAM-5", None, ""),
+            ("S3-2", None, ""),
+            ("MON-1", "validation", "log file validation"),
+        ),
+    ),
+    (
+        "Repudiation",
+        (
+            ("MON-1", None, ""),
+            ("MON-2", None, ""),
+            ("IAM-1", "source-identity", "SourceIdentity required on every hop"),
+        ),
+    ),
+    (
+        "Information disclosure",
+        (
+            ("NET-1", None, ""),
+            ("NET-2", None, ""),
+            ("NET-3", None, ""),
+            ("NET-4", None, ""),
+            ("NET-5", None, ""),
+            ("NET-6", None, ""),
+            ("S3-3", None, ""),
+            ("CHG-2", None, ""),
+        ),
+    ),
+    ("Denial of service", (("QRY-1", None, ""), ("IAM-3", None, "read-only roles"))),
+    ("Elevation of privilege", (("IAM-5", None, ""), ("IAM-6", None, ""))),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing a detector verified."""
+
+    aspect: str
+    ok: bool
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"aspect": self.aspect, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class ControlResult:
+    """A detector's verdict on one control in one room."""
+
+    control: str
+    checks: list[Check] = field(default_factory=list)
+    note: str = ""
+    by_manifest: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.by_manifest:
+            return BY_MANIFEST
+        if not self.checks:
+            return NOT_APPLICABLE
+        return PRESENT if all(c.ok for c in self.checks) else MISSING
+
+    @property
+    def present(self) -> bool:
+        """True unless the control is missing (not applicable counts as not missing)."""
+        return self.status != MISSING
+
+    @property
+    def missing(self) -> list[str]:
+        return [c.detail for c in self.checks if not c.ok]
+
+    def aspect_status(self, aspect: str | None) -> str:
+        if aspect is None or self.status in (NOT_APPLICABLE, BY_MANIFEST):
+            return self.status
+        checks = [c for c in self.checks if c.aspect == aspect]
+        if not checks:
+            return self.status
+        return PRESENT if all(c.ok for c in checks) else MISSING
+
+    def check(self, aspect: str, ok: bool, detail: str) -> None:
+        self.checks.append(Check(aspect, bool(ok), detail))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "control": self.control,
+            "title": CONTROL_TITLES.get(self.control, ""),
+            "status": self.status,
+            "note": self.note,
+            "checks": [c.to_json() for c in self.checks],
+            "missing": self.missing,
+        }
+
+
+@dataclass(frozen=True)
+class RoomContext:
+    """Everything a detector may look at for one room."""
+
+    manifest: Manifest
+    room: Room
+    stack: StackTemplate
+    production: tuple[StackTemplate, ...]
+    graph: AccessGraph
+    network: dict[str, Any]
+    monitoring: dict[str, Any]
+
+    @property
+    def read_roles(self) -> list[Node]:
+        return self.graph.of_kind("read-role")
+
+    def buckets(self) -> list[str]:
+        return [lid for lid, _ in self.stack.resources("AWS::S3::Bucket")]
+
+    def log_target_buckets(self) -> set[str]:
+        """Buckets other buckets deliver access logs to (SSE-S3 is required there)."""
+        out: set[str] = set()
+        for _, resource in self.stack.resources("AWS::S3::Bucket"):
+            logging = resource.get("Properties", {}).get("LoggingConfiguration", {})
+            for lid in self.buckets():
+                if refers_to(logging.get("DestinationBucketName"), lid):
+                    out.add(lid)
+        return out
+
+    def data_buckets(self) -> list[str]:
+        """Room buckets the S3 endpoint policy admits: where room data lives."""
+        out: list[str] = []
+        for endpoint in self.network["endpoints"]:
+            if endpoint["service"] != "s3":
+                continue
+            resources = " ".join(r for s in endpoint["policy"] for r in s["resources"])
+            out.extend(b for b in self.buckets() if f"<{b}.Arn>" in resources)
+        return sorted(set(out))
+
+    def bucket_policy(self, bucket: str) -> list[dict[str, Any]]:
+        for _, resource in self.stack.resources("AWS::S3::BucketPolicy"):
+            props = resource.get("Properties", {})
+            if refers_to(props.get("Bucket"), bucket):
+                return statements(props.get("PolicyDocument"))
+        return []
+
+
+def _condition_keys(statement: dict[str, Any]) -> set[str]:
+    block = statement.get("Condition", {})
+    if not isinstance(block, dict):
+        return set()
+    return {k.lower() for keys in block.values() if isinstance(keys, dict) for k in keys}
+
+
+# --- detectors ---------------------------------------------------------------------------------
+
+
+def _iam1(ctx: RoomContext, r: ControlResult) -> None:
+    entry_edges = [e for e in ctx.graph.edges if e.kind == "assume" and not e.production]
+    for edge in entry_edges:
+        bounds = edge.bounds("trust")
+        target = ctx.graph.nodes[edge.target].label
+        r.check(
+            "source-identity",
+            bounds["source_identity_required"],
+            f"{target} trust requires sts:SourceIdentity from {ctx.graph.nodes[edge.source].label}"
+            if bounds["source_identity_required"]
+            else f"{target} can be assumed by {ctx.graph.nodes[edge.source].label} "
+            "without a SourceIdentity",
+        )
+    if not ctx.read_roles:
+        r.checks.clear()
+        r.note = "no production read role for this room in the assembly"
+        return
+    org = ctx.manifest.production.organization_id
+    for role in ctx.read_roles:
+        name = role.label
+        incoming = [e for e in ctx.graph.edges_to(role.key) if e.kind == "assume"]
+        trusted = [e for e in incoming if any(g.side == "trust" for g in e.grants)]
+        r.check("trust", bool(trusted), f"{name}: trust policy names a room role")
+        for edge in trusted:
+            source = ctx.graph.nodes[edge.source]
+            who = source.label
+            r.check(
+                "exact-principal",
+                source.kind == "room-role" and not source.flags,
+                f"{name} trusts {who}"
+                + ("" if source.kind == "room-role" else " which is not a role of the room"),
+            )
+            bounds = edge.bounds("trust")
+            r.check(
+                "external-id",
+                bool(bounds["external_id"]),
+                f"{name} trust of {who}: ExternalId {bounds['external_id'] or 'NOT required'}",
+            )
+            r.check(
+                "source-identity",
+                bounds["source_identity_required"],
+                f"{name} trust of {who}: SourceIdentity "
+                + ("required" if bounds["source_identity_required"] else "NOT required"),
+            )
+            r.check(
+                "expiry",
+                bool(bounds["expires"]),
+                f"{name} trust of {who}: "
+                + (f"until {bounds['expires']}" if bounds["expires"] else "NO expiry condition"),
+            )
+            if org:
+                r.check(
+                    "organization",
+                    bounds["principal_org_id"] == org,
+                    f"{name} trust of {who}: aws:PrincipalOrgID "
+                    f"{bounds['principal_org_id'] or 'NOT required'} (manifest: {org})",
+                )
+        session = int(role.details.get("max_session_seconds") or 3600)
+        r.check("session", session <= 3600, f"{name}: sessions of at most {session} s")
+
+
+def _iam3(ctx: RoomContext, r: ControlResult) -> None:
+    if not ctx.read_roles:
+        r.note = "no production read role for this room in the assembly"
+        return
+    for role in ctx.read_roles:
+        guards = [
+            g
+            for g in role.details.get("denies", [])
+            if g["not_actions"]
+            and not g["conditions"]
+            and g["resources"] == ["*"]
+            and all(a.lower() in READ_ACTIONS for a in g["not_actions"])
+        ]
+        r.check(
+            "deny",
+            bool(guards),
+            f"{role.label}: unconditional Deny NotAction [{', '.join(guards[0]['not_actions'])}] "
+            f"({guards[0]['sid'] or guards[0]['policy']})"
+            if guards
+            else f"{role.label}: NO unconditional Deny of every non-read action",
+        )
+
+
+def _iam5(ctx: RoomContext, r: ControlResult) -> None:
+    roles = list(ctx.stack.resources("AWS::IAM::Role"))
+    boundaries = set()
+    for lid, resource in roles:
+        boundary = resource.get("Properties", {}).get("PermissionsBoundary")
+        if boundary is None:
+            r.check(
+                "boundary", False, f"role {ctx.stack.role_name(lid)} has NO permissions boundary"
+            )
+        else:
+            boundaries.add(ctx.stack.text(boundary))
+    if roles and len(boundaries) and all(c.ok for c in r.checks):
+        r.check(
+            "boundary",
+            True,
+            f"all {len(roles)} room roles bounded by {', '.join(sorted(boundaries))}",
+        )
+    for boundary in sorted(boundaries):
+        lid = boundary.strip("<>")
+        document = ctx.stack.properties(lid).get("PolicyDocument")
+        if document is None:
+            continue  # a boundary outside the template: its content is not ours to judge
+        # A boundary is a ceiling: an allow-list, or Allow */* with denies. Either way the
+        # actions that break out of the glovebox must fall outside it.
+        allowed = [a for a in _ESCAPES if _boundary_allows(statements(document), a)]
+        r.check(
+            "boundary-ceiling",
+            not allowed,
+            f"{lid} keeps out {', '.join(_ESCAPES)}"
+            if not allowed
+            else f"{lid} ALLOWS {', '.join(allowed)}",
+        )
+    if not roles:
+        r.note = "the room template has no role"
+
+
+#: Actions no room role may ever be able to call: IAM changes, egress, blinding the monitoring.
+_ESCAPES = (
+    "iam:CreateUser",
+    "iam:AttachRolePolicy",
+    "iam:PutRolePolicy",
+    "ec2:CreateInternetGateway",
+    "ec2:CreateRoute",
+    "cloudtrail:StopLogging",
+    "guardduty:DeleteDetector",
+)
+
+
+def _boundary_allows(document: list[dict[str, Any]], action: str) -> bool:
+    """Whether a boundary lets ``action`` through: some Allow matches and no plain Deny does."""
+
+    def matches(statement: dict[str, Any]) -> bool:
+        if "NotAction" in statement:
+            return not any(action_matches(p, action) for p in as_list(statement["NotAction"]))
+        return any(action_matches(p, action) for p in as_list(statement.get("Action")))
+
+    denied = any(
+        s.get("Effect") == "Deny" and not s.get("Condition") and matches(s) for s in document
+    )
+    return not denied and any(s.get("Effect") == "Allow" and matches(s) for s in document)
+
+
+def _tagged_read_roles(ctx: RoomContext) -> list[str]:
+    """Production roles tagged with this room, found whether or not the graph reaches them."""
+    out = []
+    for stack in ctx.production:
+        for lid, resource in stack.resources("AWS::IAM::Role"):
+            tags = resource.get("Properties", {}).get("Tags", [])
+            if any(
+                isinstance(t, dict)
+                and t.get("Key") == "dataroom:room"
+                and t.get("Value") == ctx.room.name
+                for t in as_list(tags)
+            ):
+                out.append(stack.role_name(lid))
+    return out
+
+
+def _iam6(ctx: RoomContext, r: ControlResult) -> None:
+    roles = sorted({n.label for n in ctx.read_roles} | set(_tagged_read_roles(ctx)))
+    phase = ctx.room.phase.value
+    if ctx.room.reads_production:
+        r.check(
+            "gating",
+            True,
+            f"phase {phase} reads production: read role(s) "
+            + (", ".join(roles) or "none synthesized"),
+        )
+    else:
+        r.check(
+            "gating",
+            not roles,
+            f"phase {phase} must not read production: "
+            + (f"read role(s) FOUND: {', '.join(roles)}" if roles else "no production read role"),
+        )
+        assumes = [e for e in ctx.graph.edges if e.kind == "assume" and e.production]
+        r.check(
+            "no-assume",
+            not assumes,
+            f"phase {phase}: no room role may assume a production role"
+            + (f" (FOUND {len(assumes)})" if assumes else ""),
+        )
+
+
+def _s32(ctx: RoomContext, r: ControlResult) -> None:
+    keys = {lid: res.get("Properties", {}) for lid, res in ctx.stack.resources("AWS::KMS::Key")}
+    targets = ctx.log_target_buckets()
+    data = ctx.data_buckets()
+    for bucket in ctx.buckets():
+        if bucket in targets:
+            continue  # S3 server access logging cannot deliver to SSE-KMS (acknowledged finding)
+        rules = (
+            ctx.stack.properties(bucket)
+            .get("BucketEncryption", {})
+            .get("ServerSideEncryptionConfiguration", [])
+        )
+        default = rules[0].get("ServerSideEncryptionByDefault", {}) if rules else {}
+        key = next((k for k in keys if refers_to(default.get("KMSMasterKeyID"), k)), None)
+        kms = str(default.get("SSEAlgorithm", "")).startswith("aws:kms")
+        rotation = key is not None and keys[key].get("EnableKeyRotation") in (True, "true")
+        algorithm = default.get("SSEAlgorithm", "none")
+        named = key or ctx.stack.text(default.get("KMSMasterKeyID"))
+        r.check(
+            "encryption",
+            kms and rotation,
+            f"{bucket}: SSE-KMS with {key} (rotation on)"
+            if kms and rotation
+            else f"{bucket}: SSE {algorithm} key {named} rotation "
+            + ("on" if rotation else "OFF or unknown"),
+        )
+    for bucket in data:
+        refuses = any(
+            s.get("Effect") == "Deny"
+            and "s3:x-amz-server-side-encryption-aws-kms-key-id" in _condition_keys(s)
+            for s in ctx.bucket_policy(bucket)
+        )
+        r.check(
+            "uploads",
+            refuses,
+            f"{bucket}: uploads naming another key "
+            + ("are refused by the bucket policy" if refuses else "are NOT refused"),
+        )
+
+
+def _s33(ctx: RoomContext, r: ControlResult) -> None:
+    data = ctx.data_buckets()
+    for bucket in ctx.buckets():
+        props = ctx.stack.properties(bucket)
+        block = props.get("PublicAccessBlockConfiguration", {})
+        flags = (
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        )
+        off = [f for f in flags if block.get(f) not in (True, "true")]
+        r.check(
+            "public-access-block",
+            not off,
+            f"{bucket}: public access block " + ("on" if not off else f"OFF: {', '.join(off)}"),
+        )
+        ownership = [
+            rule.get("ObjectOwnership")
+            for rule in props.get("OwnershipControls", {}).get("Rules", [])
+        ]
+        r.check(
+            "acls",
+            "BucketOwnerEnforced" in ownership,
+            f"{bucket}: ACLs "
+            + ("disabled" if "BucketOwnerEnforced" in ownership else "NOT disabled"),
+        )
+        policy = ctx.bucket_policy(bucket)
+        tls = any(
+            s.get("Effect") == "Deny" and "aws:securetransport" in _condition_keys(s)
+            for s in policy
+        )
+        r.check("tls", tls, f"{bucket}: non-TLS requests " + ("denied" if tls else "NOT denied"))
+        if bucket in data:
+            vpce = any(
+                s.get("Effect") == "Deny" and "aws:sourcevpce" in _condition_keys(s) for s in policy
+            )
+            r.check(
+                "glovebox-only",
+                vpce,
+                f"{bucket}: data access from outside the room's endpoint "
+                + ("denied" if vpce else "NOT denied"),
+            )
+
+
+def _room_trails(ctx: RoomContext) -> list[dict[str, Any]]:
+    return list(ctx.monitoring["trails"])
+
+
+def _mon1(ctx: RoomContext, r: ControlResult) -> None:
+    trails = _room_trails(ctx)
+    if not trails:
+        r.check("trail", False, "the room template has NO CloudTrail trail")
+        return
+    # The room's trail: the one with the most of the controls (a room normally has one).
+    trail = max(trails, key=lambda t: (t["log_file_validation"], bool(t["kms_key"]), t["logging"]))
+    name = trail["name"]
+    r.check("logging", trail["logging"], f"{name}: logging {'on' if trail['logging'] else 'OFF'}")
+    r.check(
+        "validation",
+        trail["log_file_validation"],
+        f"{name}: log file validation {'on' if trail['log_file_validation'] else 'OFF'}",
+    )
+    r.check("kms", bool(trail["kms_key"]), f"{name}: KMS key {trail['kms_key'] or 'NONE'}")
+    r.check(
+        "multi-region",
+        trail["multi_region"],
+        f"{name}: multi-region {'yes' if trail['multi_region'] else 'NO'}",
+    )
+    r.check(
+        "object-lock",
+        bool(trail["object_lock"]),
+        f"{name}: log bucket object lock {trail['object_lock'] or 'NONE'}",
+    )
+    data = ctx.data_buckets()
+    values = " ".join(trail["data_resources"])
+    uncovered = [b for b in data if f"<{b}.Arn>" not in values]
+    r.check(
+        "data-events",
+        not uncovered,
+        f"{name}: data events on {', '.join(data) or 'no room bucket'}"
+        if not uncovered
+        else f"{name}: NO data events on {', '.join(uncovered)}",
+    )
+
+
+def _prefix_covered(prefix: str, values: list[str]) -> bool:
+    # prefix is s3://bucket/key-prefix; values are trail data resource ARNs (a prefix match).
+    location = prefix.removeprefix("s3://")
+    for value in values:
+        if value in ("arn:aws:s3", "arn:aws:s3:::", "<all data events>"):
+            return True
+        key = value.split(":::", 1)[-1]
+        if key and location.startswith(key):
+            return True
+    return False
+
+
+def _mon2(ctx: RoomContext, r: ControlResult) -> None:
+    if not ctx.read_roles:
+        r.note = "no production read role for this room in the assembly"
+        return
+    prefixes = [n.label for n in ctx.graph.of_kind("dataset")]
+    accounts = {n.account for n in ctx.read_roles}
+    trails = [
+        t
+        for stack in ctx.production
+        if stack.account in accounts
+        for t in _production_trails(stack)
+    ]
+    active = [t for t in trails if t["logging"]]
+    r.check(
+        "trail",
+        bool(active),
+        f"production trail(s): {', '.join(t['name'] for t in active)}"
+        if active
+        else "NO logging trail in the production stacks",
+    )
+    values = [v for t in active for v in t["data_resources"]]
+    for prefix in prefixes:
+        covered = _prefix_covered(prefix, values)
+        r.check(
+            "data-events",
+            covered,
+            f"{prefix}: data events " + ("recorded" if covered else "NOT recorded"),
+        )
+    for trail in active:
+        r.check(
+            "validation",
+            trail["log_file_validation"],
+            f"{trail['name']}: log file validation "
+            + ("on" if trail["log_file_validation"] else "OFF"),
+        )
+
+
+def _production_trails(stack: StackTemplate) -> list[dict[str, Any]]:
+    return list(monitoring_facts(stack)["trails"])
+
+
+def _net1(ctx: RoomContext, r: ControlResult) -> None:
+    r.check("vpc", bool(ctx.network["vpcs"]), f"{len(ctx.network['vpcs'])} VPC(s) in the room")
+    paths = ctx.network["internet_paths"]
+    if paths:
+        for path in paths:
+            r.check("no-path", False, f"internet path FOUND: {path}")
+    else:
+        r.check(
+            "no-path",
+            True,
+            "no IGW, NAT, egress-only IGW, peering, transit/VPN attachment, default route or "
+            "public IP",
+        )
+
+
+def _net2(ctx: RoomContext, r: ControlResult) -> None:
+    interface = [e for e in ctx.network["endpoints"] if e["type"] == "Interface"]
+    r.check(
+        "endpoints",
+        bool(interface),
+        f"{len(interface)} interface endpoint(s): " + ", ".join(e["service"] for e in interface),
+    )
+    cidrs = {v["cidr"] for v in ctx.network["vpcs"]}
+    for e in interface:
+        r.check(
+            "private-dns",
+            e["private_dns"],
+            f"{e['service']}: private DNS " + ("on" if e["private_dns"] else "OFF"),
+        )
+        r.check(
+            "policy",
+            e["has_policy"],
+            f"{e['service']}: endpoint policy "
+            + ("present" if e["has_policy"] else "MISSING (full access)"),
+        )
+        bad = [
+            i
+            for i in e["ingress"]
+            if not (
+                str(i["protocol"]) in ("tcp", "6")
+                and i["from_port"] == 443
+                and i["to_port"] == 443
+                and i["source"] in cidrs
+            )
+        ]
+        r.check(
+            "https-from-vpc",
+            bool(e["ingress"]) and not bad,
+            f"{e['service']}: ingress "
+            + (
+                "443 from the VPC only"
+                if e["ingress"] and not bad
+                else f"NOT limited to 443 from the VPC: {bad or 'no security group rule'}"
+            ),
+        )
+
+
+def _net3(ctx: RoomContext, r: ControlResult) -> None:
+    s3 = [e for e in ctx.network["endpoints"] if e["service"] == "s3" and e["type"] == "Gateway"]
+    r.check("endpoint", bool(s3), f"{len(s3)} S3 gateway endpoint(s)")
+    room_buckets = set(ctx.buckets())
+    datasets = {n.label.removeprefix("s3://").split(" ")[0] for n in ctx.graph.of_kind("dataset")}
+    dataset_buckets = {d.split("/", 1)[0] for d in datasets}
+    for e in s3:
+        r.check(
+            "policy",
+            e["has_policy"],
+            f"{e['logical_id']}: policy "
+            + ("present" if e["has_policy"] else "MISSING (every bucket reachable)"),
+        )
+        for statement in e["policy"]:
+            if statement["effect"] != "Allow":
+                continue
+            for resource in statement["resources"]:
+                location = resource.split(":::", 1)[-1] if resource.startswith("arn:") else resource
+                own = any(resource.startswith(f"<{b}.Arn>") for b in room_buckets)
+                wildcard = resource == "*" or "*" in location.split("/", 1)[0]
+                approved = location.rstrip("*") in datasets or location in dataset_buckets
+                ok = own or (approved and not wildcard)
+                r.check(
+                    "perimeter",
+                    ok,
+                    f"{statement['sid'] or 'statement'}: {resource} "
+                    + (
+                        "(room bucket)"
+                        if own
+                        else "(approved dataset)"
+                        if ok
+                        else "is NEITHER a room bucket NOR an approved dataset of this room"
+                    ),
+                )
+
+
+def _net4(ctx: RoomContext, r: ControlResult) -> None:
+    vpcs = {v["logical_id"] for v in ctx.network["vpcs"]}
+    restricted = {x["vpc"] for x in ctx.network["restrict_default_security_group"]}
+    for vpc in sorted(vpcs):
+        r.check(
+            "default-sg",
+            vpc in restricted,
+            f"{vpc}: default security group "
+            + (
+                "stripped by Custom::VpcRestrictDefaultSG"
+                if vpc in restricted
+                else "NOT restricted"
+            ),
+        )
+
+
+def _net5(ctx: RoomContext, r: ControlResult) -> None:
+    for vpc in ctx.network["vpcs"]:
+        logs = [f for f in ctx.network["flow_logs"] if f["vpc"] == vpc["logical_id"]]
+        all_traffic = [f for f in logs if f["traffic"] == "ALL"]
+        r.check(
+            "all-traffic",
+            bool(all_traffic),
+            f"{vpc['logical_id']}: flow log of "
+            + (
+                f"ALL traffic ({all_traffic[0]['logical_id']})"
+                if all_traffic
+                else f"{', '.join(str(f['traffic']) for f in logs) or 'NO'} traffic"
+            ),
+        )
+        for f in all_traffic:
+            if f["destination_type"] != "cloud-watch-logs":
+                continue
+            r.check(
+                "encrypted-retained",
+                bool(f["log_group_kms"]) and bool(f["retention_days"]),
+                f"{f['log_group']}: KMS {f['log_group_kms'] or 'NONE'}, retention "
+                f"{f['retention_days'] or 'NONE'} days",
+            )
+
+
+def _net6(ctx: RoomContext, r: ControlResult) -> None:
+    for vpc in ctx.network["vpcs"]:
+        associations = [d for d in ctx.network["dns_firewall"] if d["vpc"] == vpc["logical_id"]]
+        blocking = [
+            d
+            for d in associations
+            if any(rule["action"] == "BLOCK" and "*" in rule["domains"] for rule in d["rules"])
+        ]
+        r.check(
+            "association",
+            bool(blocking),
+            f"{vpc['logical_id']}: DNS firewall "
+            + (
+                f"{blocking[0]['logical_id']} blocks '*' after its allow list"
+                if blocking
+                else "association with a BLOCK '*' rule NOT found"
+            ),
+        )
+
+
+def _qry1(ctx: RoomContext, r: ControlResult) -> None:
+    groups = ctx.monitoring["athena_workgroups"]
+    if not groups:
+        r.check("workgroup", False, "NO Athena workgroup in the room")
+    for g in groups:
+        r.check(
+            "enforced",
+            g["enforced"],
+            f"{g['name']}: settings " + ("enforced" if g["enforced"] else "NOT enforced"),
+        )
+        cutoff = g["cutoff_bytes"]
+        r.check(
+            "cutoff",
+            bool(cutoff),
+            f"{g['name']}: cut-off "
+            + (f"{int(cutoff) / 2**30:g} GiB per query" if cutoff else "NONE"),
+        )
+        r.check(
+            "encryption",
+            g["encryption"] in ("SSE_KMS", "CSE_KMS"),
+            f"{g['name']}: results encrypted with {g['encryption'] or 'NOTHING'}",
+        )
+
+
+def _chg2(ctx: RoomContext, r: ControlResult) -> None:
+    r.by_manifest = True
+    datasets = ctx.manifest.room_datasets(ctx.room)
+    classes = sorted({d.classification.value for d in datasets})
+    tenancies = sorted({d.tenancy.value for d in datasets})
+    sensitive = [d.name for d in datasets if d.sensitive]
+    needs = len(classes) > 1 or len(tenancies) > 1 or bool(sensitive)
+    r.note = (
+        "checked by manifest validation (the manifest loaded, so its rules held): "
+        f"classifications {classes or ['none']}, tenancies {tenancies or ['none']}"
+        + (f", sensitive {sensitive}" if sensitive else "")
+        + (
+            f"; mixing justified: {ctx.room.mixing_justification!r}"
+            if needs
+            else "; no mixing, no justification needed"
+        )
+    )
+
+
+DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
+    "IAM-1": _iam1,
+    "IAM-3": _iam3,
+    "IAM-5": _iam5,
+    "IAM-6": _iam6,
+    "S3-2": _s32,
+    "S3-3": _s33,
+    "MON-1": _mon1,
+    "MON-2": _mon2,
+    "NET-1": _net1,
+    "NET-2": _net2,
+    "NET-3": _net3,
+    "NET-4": _net4,
+    "NET-5": _net5,
+    "NET-6": _net6,
+    "QRY-1": _qry1,
+    "CHG-2": _chg2,
+}
+
+
+def detect_controls(ctx: RoomContext) -> dict[str, ControlResult]:
+    """Run every detector on one room, in catalogue order."""
+    out = {}
+    for control, detector in DETECTORS.items():
+        result = ControlResult(control)
+        detector(ctx, result)
+        out[control] = result
+    return out
+
+
+def threat_map(controls: dict[str, ControlResult]) -> list[dict[str, Any]]:
+    """DESIGN.md's STRIDE rows with each control's status in this room."""
+    rows = []
+    for threat, entries in STRIDE:
+        cells = []
+        for control, aspect, note in entries:
+            result = controls[control]
+            cells.append(
+                {
+                    "control": control,
+                    "aspect": aspect,
+                    "note": note,
+                    "status": result.aspect_status(aspect),
+                }
+            )
+        rows.append(
+            {
+                "threat": threat,
+                "controls": cells,
+                "covered": all(c["status"] != MISSING for c in cells),
+            }
+        )
+    return rows
