@@ -45,6 +45,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/synth.py
+	$(PY) bench/suite.py
 
 clean:
 	rm -rf cdk.out $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from dataroom.template_policy import as_list, refers_to, statements
+
 __all__ = [
     "Acknowledgement",
     "Assembly",
@@ -365,36 +367,6 @@ def read_assembly(path: str | Path) -> Assembly:
 
 
 # --- policy helpers ----------------------------------------------------------------------------
-
-
-def as_list(value: Any) -> list[Any]:
-    """``value`` as a list: IAM and CloudFormation accept one item where a list is meant."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def statements(document: Any) -> list[dict[str, Any]]:
-    """The statements of a policy document (none when it is not one)."""
-    if not isinstance(document, dict):
-        return []
-    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
-
-
-def refers_to(value: Any, logical_id: str) -> bool:
-    """Whether ``value`` is (or joins) a ``Ref``/``Fn::GetAtt`` of ``logical_id``."""
-    if isinstance(value, dict):
-        if value.get("Ref") == logical_id:
-            return True
-        get_att = value.get("Fn::GetAtt")
-        if isinstance(get_att, list) and get_att and get_att[0] == logical_id:
-            return True
-        if isinstance(get_att, str) and get_att.split(".", 1)[0] == logical_id:
-            return True
-        return any(refers_to(v, logical_id) for v in value.values())
-    if isinstance(value, list):
-        return any(refers_to(v, logical_id) for v in value)
-    return False
 
 
 def action_matches(pattern: str, action: str) -> bool:

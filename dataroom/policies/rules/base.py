@@ -64,32 +64,6 @@ class Rule:
     rooms_only: bool = False
 
 
-def refers_to(value: Any, logical_id: str) -> bool:
-    """Whether ``value`` is a Ref / Fn::GetAtt of ``logical_id`` (or contains one)."""
-    if isinstance(value, dict):
-        if value.get("Ref") == logical_id:
-            return True
-        get_att = value.get("Fn::GetAtt")
-        if isinstance(get_att, list) and get_att and get_att[0] == logical_id:
-            return True
-        return any(refers_to(v, logical_id) for v in value.values())
-    if isinstance(value, list):
-        return any(refers_to(v, logical_id) for v in value)
-    return False
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def statements(document: Any) -> list[dict[str, Any]]:
-    if not isinstance(document, dict):
-        return []
-    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
-
-
 def tags(resource: Resource) -> dict[str, str]:
     raw = resource.get("Properties", {}).get("Tags", [])
     if isinstance(raw, dict):

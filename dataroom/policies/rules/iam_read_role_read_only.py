@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dataroom.policies.rules.base import Rule, RuleContext, Verdict, as_list, refers_to, statements
+from dataroom.policies.rules.base import Rule, RuleContext, Verdict
+from dataroom.template_policy import as_list, refers_to, statements
 
 #: The only actions a cross-account role in a dataroom template may be left with.
 READS = {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt"}

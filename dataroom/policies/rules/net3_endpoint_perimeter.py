@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataroom.policies.rules.base import Rule, RuleContext, Verdict, as_list, statements
+from dataroom.policies.rules.base import Rule, RuleContext, Verdict
+from dataroom.template_policy import as_list, statements
 
 _ANY_BUCKET = ("*", "arn:aws:s3:::*", "arn:aws:s3:::*/*")
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataroom.policies.rules.base import Rule, RuleContext, Verdict, refers_to
+from dataroom.policies.rules.base import Rule, RuleContext, Verdict
+from dataroom.template_policy import refers_to
 
 
 def _blocks_everything(ctx: RuleContext, group_id: str) -> bool:

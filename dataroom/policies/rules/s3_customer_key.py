@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dataroom.policies.rules.base import Rule, RuleContext, Verdict, refers_to
+from dataroom.policies.rules.base import Rule, RuleContext, Verdict
+from dataroom.template_policy import refers_to
 
 
 def _is_access_log_target(ctx: RuleContext) -> bool:
