@@ -71,35 +71,50 @@ class DataRoomChecks(NagPack):
         self._pack_name = PACK_NAME
         self._baseline = baseline
         self._templates: dict[Path, dict[str, Any]] = {}
+        self._judged: dict[Stack, dict[str, list[tuple[Rule, RuleContext]]]] = {}
 
     @property
     def name(self) -> str:
         return PACK_NAME
 
     def _check_resource(self, node: CfnResource) -> None:
-        kind = node.cfn_resource_type
-        applicable = [r for r in RULES if kind in r.resource_types or "*" in r.resource_types]
-        if not applicable:
-            return
+        # Every rule is judged in Python once per stack (``_failures``); cdk-nag is called back
+        # only for the failing ones, since jsii round trips are what a synth pays for here.
         stack = Stack.of(node)
-        template = self._template(stack)
-        logical_id = str(stack.resolve(node.logical_id))
-        resource = template.get("Resources", {}).get(logical_id)
-        if resource is None:
-            return  # not rendered (e.g. a condition removed it): nothing is deployed
-        context = RuleContext(
-            logical_id=logical_id,
-            resource=resource,
-            template=template,
-            baseline=self._baseline,
-            account=str(stack.account),
-            region=str(stack.region),
-        )
-        for rule in applicable:
-            if rule.rooms_only and context.kind != "room":
-                continue
+        failures = self._failures(stack)
+        if not failures:
+            return
+        for rule, context in failures.get(str(stack.resolve(node.logical_id)), ()):
             # jsii reads the protocol through the properties; mypy wants settable members.
             self._apply_rule(cast(IApplyRule, _Application(node, rule, context)))
+
+    def _failures(self, stack: Stack) -> dict[str, list[tuple[Rule, RuleContext]]]:
+        """logical id -> the rules its resource fails, judged on the synthesized template."""
+        cached = self._judged.get(stack)
+        if cached is not None:
+            return cached
+        template = self._template(stack)
+        account, region = str(stack.account), str(stack.region)
+        failures: dict[str, list[tuple[Rule, RuleContext]]] = {}
+        for logical_id, resource in template.get("Resources", {}).items():
+            kind = resource.get("Type")
+            context = RuleContext(
+                logical_id=logical_id,
+                resource=resource,
+                template=template,
+                baseline=self._baseline,
+                account=account,
+                region=region,
+            )
+            for rule in RULES:
+                if kind not in rule.resource_types and "*" not in rule.resource_types:
+                    continue
+                if rule.rooms_only and context.kind != "room":
+                    continue
+                if _failed(rule.check(context)):
+                    failures.setdefault(logical_id, []).append((rule, context))
+        self._judged[stack] = failures
+        return failures
 
     def _template(self, stack: Stack) -> dict[str, Any]:
         stage = Stage.of(stack)
@@ -114,6 +129,10 @@ class DataRoomChecks(NagPack):
                 )
             self._templates[path] = json.loads(path.read_text(encoding="utf-8"))
         return self._templates[path]
+
+
+def _failed(verdict: Verdict) -> bool:
+    return verdict is False or (isinstance(verdict, list) and bool(verdict))
 
 
 @jsii.implements(IValidation)
