@@ -14,17 +14,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dataroom.manifest import GuardDutyFeature
+
 #: The baseline the example and the tests use; a team points ``-c baseline=`` at its own.
 DEFAULT_BASELINE = "examples/baseline.yaml"
 
-GuardDutyFeature = Literal[
-    "S3_DATA_EVENTS",
-    "EKS_AUDIT_LOGS",
-    "EBS_MALWARE_PROTECTION",
-    "RDS_LOGIN_EVENTS",
-    "LAMBDA_NETWORK_LOGS",
-    "RUNTIME_MONITORING",
-]
 #: Finding publishing frequencies, fastest first (a room may publish faster, never slower).
 FREQUENCIES = ("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS")
 
