@@ -50,6 +50,10 @@ TAMPERING: dict[str, tuple[str, ...]] = {
         "DeleteConfigurationRecorder",
         "DeleteDeliveryChannel",
         "DeleteConfigRule",
+        "PutConfigurationRecorder",
+        "PutDeliveryChannel",
+        "PutConfigRule",
+        "DeleteEvaluationResults",
     ),
     "route53resolver.amazonaws.com": (
         "DisassociateFirewallRuleGroup",
@@ -66,7 +70,8 @@ TAMPERING: dict[str, tuple[str, ...]] = {
         "DisassociateKmsKey",
         "DeleteMetricFilter",
     ),
-    "cloudwatch.amazonaws.com": ("DeleteAlarms", "DisableAlarmActions"),
+    # CloudWatch's API is recorded as monitoring.amazonaws.com (EventBridge source aws.monitoring).
+    "monitoring.amazonaws.com": ("DeleteAlarms", "DisableAlarmActions", "PutMetricAlarm"),
     "events.amazonaws.com": ("DisableRule", "DeleteRule", "RemoveTargets", "PutRule"),
 }
 
@@ -95,6 +100,12 @@ NETWORK: dict[str, tuple[str, ...]] = {
         "ModifyVpcAttribute",
         "ModifySubnetAttribute",
         "AssociateAddress",
+        "ModifySecurityGroupRules",
+        "CreateInstanceConnectEndpoint",
+        "CreateClientVpnEndpoint",
+        "AssociateClientVpnTargetNetwork",
+        "CreateClientVpnRoute",
+        "CreateVpcEndpointServiceConfiguration",
     ),
 }
 

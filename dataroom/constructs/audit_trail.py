@@ -99,7 +99,8 @@ class AuditTrail(Construct):
                 self,
                 "AccessLogs",
                 encryption=s3.BucketEncryption.S3_MANAGED,
-                object_lock_enabled=True,
+                # S3 cannot deliver server access logs to a bucket with Object Lock enabled.
+                object_lock_enabled=False,
                 **common,
             )
             _deny_other_accounts(access_logs_bucket, stack)

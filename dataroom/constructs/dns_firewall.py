@@ -17,8 +17,9 @@ class DnsFirewall(Construct):
 
     DNS is an exfiltration channel that no security group or route table closes: a query for
     ``<data>.attacker.example`` leaves through the VPC resolver. The rule group allows the listed
-    domains first and then blocks ``*`` with NXDOMAIN; the association has mutation protection,
-    so the room cannot detach it through the Route 53 Resolver API.
+    domains first and then blocks ``*`` with NXDOMAIN. Room roles cannot detach it (their
+    boundary denies ``route53resolver:*``) and any change is alerted; mutation protection is left
+    off because it would also stop CloudFormation from updating or deleting the association.
 
     :param vpc: the glovebox VPC.
     :param allowed_domains: domains to resolve. Default: :data:`AWS_DOMAINS`.
@@ -64,5 +65,7 @@ class DnsFirewall(Construct):
             firewall_rule_group_id=self.rule_group.attr_id,
             vpc_id=vpc.vpc_id,
             priority=101,
-            mutation_protection="ENABLED",
+            # Mutation protection would also block CloudFormation from updating or deleting the
+            # association; the room boundary denies route53resolver:* and changes are alerted.
+            mutation_protection="DISABLED",
         )

@@ -53,6 +53,12 @@ NETWORK_EGRESS_CHANGES = (
     "ec2:AuthorizeSecurityGroupIngress",
     "ec2:ModifySubnetAttribute",
     "ec2:ModifyVpcAttribute",
+    "ec2:ModifySecurityGroupRules",
+    "ec2:CreateInstanceConnectEndpoint",
+    "ec2:CreateClientVpnEndpoint",
+    "ec2:AssociateClientVpnTargetNetwork",
+    "ec2:CreateClientVpnRoute",
+    "ec2:CreateVpcEndpointServiceConfiguration",
     "route53resolver:*",
 )
 #: Turning off the eyes: trails, detectors, flow logs, config, and the policies that fence data.
@@ -80,6 +86,10 @@ GUARDRAIL_TAMPERING = (
     "config:DeleteConfigurationRecorder",
     "config:DeleteDeliveryChannel",
     "config:DeleteConfigRule",
+    "config:PutConfigurationRecorder",
+    "config:PutDeliveryChannel",
+    "config:PutConfigRule",
+    "config:DeleteEvaluationResults",
     "s3:PutBucketPolicy",
     "s3:DeleteBucketPolicy",
     "s3:PutBucketPublicAccessBlock",

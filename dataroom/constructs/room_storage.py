@@ -33,9 +33,9 @@ class RoomStorage(Construct):
     - **intermediate**: scratch space; objects expire (default 30 days) and so do noncurrent
       versions, so exploration leaves no long-lived copies of production-derived data.
     - **results**: end results; versioned and retained when the stack is destroyed.
-    - **access logs**: server access logs of the other two; versioned, object-lock enabled and
-      retained. S3 cannot deliver access logs to an SSE-KMS bucket, so this one bucket uses
-      SSE-S3 (acknowledged in ``dataroom/policies/acknowledgements.py``).
+    - **access logs**: server access logs of the other two; versioned and retained. S3 cannot
+      deliver access logs to an SSE-KMS bucket nor to one with Object Lock, so this one bucket
+      uses SSE-S3 (acknowledged in ``dataroom/policies/acknowledgements.py``) and no lock.
 
     Every bucket blocks public access, disables ACLs, refuses non-TLS (and TLS < 1.2) requests and
     refuses principals of other accounts. The intermediate and results buckets use the room key
@@ -83,7 +83,8 @@ class RoomStorage(Construct):
             "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,
             versioned=True,
-            object_lock_enabled=True,
+            # S3 cannot deliver server access logs to a bucket with Object Lock enabled.
+            object_lock_enabled=False,
             **self._common(),
         )
         self._perimeter(self.access_logs_bucket, vpc_endpoint=None, trusted_roles=())

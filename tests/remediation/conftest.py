@@ -33,7 +33,7 @@ EVENTBRIDGE_SOURCE = {
     "config.amazonaws.com": "aws.config",
     "route53resolver.amazonaws.com": "aws.route53resolver",
     "logs.amazonaws.com": "aws.logs",
-    "cloudwatch.amazonaws.com": "aws.cloudwatch",
+    "monitoring.amazonaws.com": "aws.monitoring",
     "events.amazonaws.com": "aws.events",
     "ec2.amazonaws.com": "aws.ec2",
     "iam.amazonaws.com": "aws.iam",

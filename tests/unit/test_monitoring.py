@@ -151,6 +151,9 @@ def test_mon4_topic_is_encrypted_tls_only_and_subscribes_security(
         s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
         for s in statements
     )
+    (alarms,) = [s for s in statements if s.get("Sid") == "AlarmsOfThisAccountPublish"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": "222222222222"}
     _, key = _one(template, "AWS::KMS::Key")
     (publishers,) = [
         s
@@ -347,7 +350,8 @@ def test_net6_dns_firewall_allows_aws_and_blocks_everything_else(template, room_
     assert "*.amazonaws.com" in allowed and "*" not in allowed
     assert blocked == ["*"]
     _, association = _one(template, "AWS::Route53Resolver::FirewallRuleGroupAssociation")
-    assert association["Properties"]["MutationProtection"] == "ENABLED"
+    # Mutation protection would block CloudFormation's own updates and deletes of it.
+    assert association["Properties"]["MutationProtection"] == "DISABLED"
     assert _targets(association["Properties"]["VpcId"]) == _logical_id(room_stack, room_stack.vpc)
 
 
