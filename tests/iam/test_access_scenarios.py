@@ -73,8 +73,18 @@ def policies(example_app: App) -> dict[str, dict[str, Any]]:
 
 
 def _read(
-    rid: str, action: str, resource: str, policies, *, now: str = BEFORE, **context: str
+    rid: str,
+    action: str,
+    resource: str,
+    policies,
+    *,
+    now: str = BEFORE,
+    endpoint: str | None = "vpce-0a1b2c3d4e5f67890",
+    **context: str,
 ) -> dict[str, Any]:
+    if action.startswith("s3:") and endpoint is not None:
+        # From inside the glovebox, S3 requests arrive through its gateway endpoint.
+        context = {"aws:SourceVpce": endpoint, **context}
     return {
         "id": rid,
         "principal": READ_ROLE,
@@ -147,6 +157,8 @@ def _as_room_role(rid: str, action: str, resource: str, policies) -> dict[str, A
 EXPECTED = {
     "read approved object": "Allowed",
     "read approved object version": "Allowed",
+    "read approved object from outside any VPC endpoint": "ImplicitlyDenied",
+    "list approved prefix from outside any VPC endpoint": "ImplicitlyDenied",
     "read outside the prefix": "ImplicitlyDenied",
     "read another bucket": "ImplicitlyDenied",
     "list approved prefix": "Allowed",
@@ -182,6 +194,21 @@ def results(policies) -> list[dict[str, Any]]:
     requests = [
         _read("read approved object", "s3:GetObject", obj, policies),
         _read("read approved object version", "s3:GetObjectVersion", obj, policies),
+        _read(
+            "read approved object from outside any VPC endpoint",
+            "s3:GetObject",
+            obj,
+            policies,
+            endpoint=None,
+        ),
+        _read(
+            "list approved prefix from outside any VPC endpoint",
+            "s3:ListBucket",
+            "arn:aws:s3:::prod-telemetry",
+            policies,
+            endpoint=None,
+            **{"s3:prefix": "events/process/2026/"},
+        ),
         _read(
             "read outside the prefix",
             "s3:GetObject",

@@ -169,6 +169,22 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
 }
 
 
+def test_read_role_usable_outside_the_glovebox_is_caught(
+    context, example_manifest, tmp_path, example_findings
+) -> None:
+    def drop_endpoint_condition(_: DataRoomStack, prod: ProductionAccessStack) -> None:
+        access = next(iter(prod.read_access.values()))
+        policy = access.role.node.find_child("DefaultPolicy").node.default_child
+        for index in range(4):
+            policy.add_deletion_override(
+                f"Properties.PolicyDocument.Statement.{index}.Condition.Null"
+            )
+
+    found = _run(context, example_manifest, tmp_path, mutate=drop_endpoint_condition)
+    names = [n for n, _ in found - example_findings if n.startswith("DataRoom-IAMReadRoleReadOnly")]
+    assert names and "outside any VPC endpoint" in names[0], names
+
+
 def test_every_rule_has_a_weakening_test() -> None:
     assert set(WEAKENINGS) == {rule.rule_id for rule in RULES}
 

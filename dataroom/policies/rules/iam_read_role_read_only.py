@@ -79,8 +79,15 @@ def check(ctx: RuleContext) -> Verdict:
         extra = sorted(set(as_list(statement.get("Action"))) - READS)
         if extra:
             findings.append(f"allows {', '.join(str(a) for a in extra)}")
-        if "aws:CurrentTime" not in statement.get("Condition", {}).get("DateLessThan", {}):
+        condition = statement.get("Condition", {})
+        if "aws:CurrentTime" not in condition.get("DateLessThan", {}):
             findings.append(f"an allow without expiry: {sorted(as_list(statement.get('Action')))}")
+        s3_reads = any(str(a).startswith("s3:") for a in as_list(statement.get("Action")))
+        via_endpoint = condition.get("Null", {}).get("aws:SourceVpce") == "false" or (
+            "aws:SourceVpce" in condition.get("StringEquals", {})
+        )
+        if s3_reads and not via_endpoint:
+            findings.append("an S3 read usable outside any VPC endpoint (no aws:SourceVpce)")
     return findings
 
 
