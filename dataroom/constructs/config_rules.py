@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -42,14 +42,17 @@ class ConfigBaseline(Construct):
 
     A region holds one configuration recorder; an organization usually deploys it, so
     ``create_recorder=False`` reuses that one and only adds the rules. A new recorder records
-    every resource type (global ones too), delivers to ``delivery_bucket`` encrypted with
-    ``encryption_key`` and uses a role limited to Config's own managed policy.
+    every resource type (global ones too) and delivers to a bucket of its own (``Resource`` of
+    ``DeliveryBucket``): encrypted with ``encryption_key``, versioned, private, TLS-only,
+    access-logged and retained, without Object Lock, which AWS Config cannot deliver to. Config
+    writes with the recorder's role, so that role holds the write and key permissions (besides
+    Config's managed read policy), and the bucket and key policies admit Config too.
 
     ``NET-1 no internet gateway`` passes no authorized VPC, so an internet gateway attached to
     any VPC of the room account is non-compliant.
 
-    :param delivery_bucket: where configuration snapshots and history go (``config/`` prefix).
     :param encryption_key: the delivery bucket's key; its policy is extended for Config.
+    :param access_logs_bucket: where the delivery bucket's server access logs go.
     :param create_recorder: create the recorder and delivery channel. Default: true.
     """
 
@@ -58,16 +61,32 @@ class ConfigBaseline(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        delivery_bucket: s3.IBucket,
         encryption_key: kms.IKey,
+        access_logs_bucket: s3.IBucket,
         create_recorder: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.recorder: config.CfnConfigurationRecorder | None = None
         self.delivery_channel: config.CfnDeliveryChannel | None = None
+        self.delivery_bucket: s3.Bucket | None = None
         if create_recorder:
-            self._create_recorder(stack, delivery_bucket, encryption_key)
+            self.delivery_bucket = s3.Bucket(
+                self,
+                "DeliveryBucket",
+                encryption=s3.BucketEncryption.KMS,
+                encryption_key=encryption_key,
+                bucket_key_enabled=True,
+                versioned=True,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                enforce_ssl=True,
+                minimum_tls_version=1.2,
+                server_access_logs_bucket=access_logs_bucket,
+                server_access_logs_prefix="config/",
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            self._create_recorder(stack, self.delivery_bucket, encryption_key)
         self.rules: dict[str, config.ManagedRule] = {}
         for index, (control, identifier) in enumerate(BASELINE_RULES.items()):
             rule = config.ManagedRule(
@@ -152,7 +171,26 @@ class ConfigBaseline(Construct):
                 conditions=this_account,
             )
         )
-        self.delivery_channel.node.add_dependency(self.recorder)
+        # Config delivers with the recorder's role: it needs the write and the key itself.
+        self.delivery_policy = iam.ManagedPolicy(
+            self,
+            "DeliveryPolicy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["s3:GetBucketAcl", "s3:ListBucket"], resources=[bucket.bucket_arn]
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:PutObject"],
+                    resources=[bucket.arn_for_objects(f"config/AWSLogs/{stack.account}/Config/*")],
+                    conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                ),
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn]
+                ),
+            ],
+        )
+        self.delivery_channel.node.add_dependency(self.recorder, self.delivery_policy)
         self.recorder_role = role
 
 

@@ -95,6 +95,19 @@ def acknowledge_room_stack(stack: DataRoomStack) -> None:
             )
         )
     baseline = stack.config_baseline
+    if baseline.delivery_bucket is not None:
+        Validations.of(baseline.delivery_bucket).acknowledge(
+            Acknowledgment(id=f"{NIST}S3BucketReplicationEnabled", reason=NO_REPLICATION)
+        )
+        bucket_id = stack.get_logical_id(baseline.delivery_bucket.node.default_child)  # type: ignore[arg-type]
+        Validations.of(baseline.delivery_policy).acknowledge(
+            Acknowledgment(
+                id=f"{SOLUTIONS}IAM5[Resource::<{bucket_id}.Arn>/config/AWSLogs/"
+                f"{stack.account}/Config/*]",
+                reason="AWS Config names its snapshot and history objects; the wildcard covers "
+                "Config's own prefix of the room's Config bucket and nothing else.",
+            )
+        )
     if baseline.recorder is not None:
         Validations.of(baseline.recorder_role).acknowledge(
             Acknowledgment(

@@ -224,8 +224,8 @@ class DataRoomStack(Stack):
         self.config_baseline = ConfigBaseline(
             self,
             "Config",
-            delivery_bucket=self.trail.bucket,
             encryption_key=key,
+            access_logs_bucket=self.storage.access_logs_bucket,
             create_recorder=not monitoring.existing_config_recorder,
         )
         self.remediation = Remediation(

@@ -261,9 +261,26 @@ def test_mon5_recorder_records_everything_and_rules_mirror_the_baseline(template
         "AllSupported": True,
         "IncludeGlobalResourceTypes": True,
     }
-    _, trail = _one(template, "AWS::CloudTrail::Trail")
     _, channel = _one(template, "AWS::Config::DeliveryChannel")
-    assert channel["Properties"]["S3BucketName"] == trail["Properties"]["S3BucketName"]
+    bucket = template["Resources"][_targets(channel["Properties"]["S3BucketName"])]
+    # AWS Config cannot deliver to an Object Lock bucket: it gets its own, encrypted and kept.
+    assert not bucket["Properties"].get("ObjectLockEnabled")
+    assert bucket["DeletionPolicy"] == "Retain"
+    (sse,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    recorder_role = _targets(recorder["Properties"]["RoleARN"])
+    delivery = [
+        s
+        for p in _of_type(template, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": recorder_role} in p["Properties"].get("Roles", [])
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {
+        a
+        for s in delivery
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert {"s3:PutObject", "s3:GetBucketAcl", "kms:GenerateDataKey"} <= actions
     rules = _of_type(template, "AWS::Config::ConfigRule").values()
     identifiers = {r["Properties"]["Source"]["SourceIdentifier"] for r in rules}
     assert identifiers == set(BASELINE_RULES.values())

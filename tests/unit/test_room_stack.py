@@ -199,8 +199,8 @@ def test_net5_flow_logs_all_traffic_to_encrypted_group_with_retention(
 def test_s3_1_intermediate_expires_results_retained(
     room_template: Template, room_stack: DataRoomStack
 ) -> None:
-    # intermediate, results, access logs (S3-1) and the trail's log bucket (MON-1)
-    room_template.resource_count_is("AWS::S3::Bucket", 4)
+    # intermediate, results, access logs (S3-1), the trail's log bucket (MON-1) and Config's (MON-5)
+    room_template.resource_count_is("AWS::S3::Bucket", 5)
     inter = resource(room_template, room_stack, room_stack.storage.intermediate_bucket)
     rule = inter["Properties"]["LifecycleConfiguration"]["Rules"][0]
     assert (
