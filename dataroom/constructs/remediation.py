@@ -198,7 +198,6 @@ class Remediation(Construct):
             role=self.role,
             timeout=Duration.seconds(60),
             memory_size=256,
-            reserved_concurrent_executions=2,
             log_group=log_group,
             environment_encryption=encryption_key,
             dead_letter_queue=dead_letters,

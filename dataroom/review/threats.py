@@ -291,8 +291,16 @@ def _iam3(ctx: RoomContext, r: ControlResult) -> None:
         )
 
 
+#: aws-cdk-lib's restrict-default-SG provider role is CDK's, not a room role (see IAMBoundary).
+_CDK_PROVIDER_ROLE_PREFIX = "CustomVpcRestrictDefaultSGCustomResourceProvider"
+
+
 def _iam5(ctx: RoomContext, r: ControlResult) -> None:
-    roles = list(ctx.stack.resources("AWS::IAM::Role"))
+    roles = [
+        (lid, resource)
+        for lid, resource in ctx.stack.resources("AWS::IAM::Role")
+        if not lid.startswith(_CDK_PROVIDER_ROLE_PREFIX)
+    ]
     boundaries = set()
     for lid, resource in roles:
         boundary = resource.get("Properties", {}).get("PermissionsBoundary")

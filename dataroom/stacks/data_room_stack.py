@@ -42,6 +42,10 @@ RETENTION: dict[int, logs.RetentionDays] = {
     3288: logs.RetentionDays.NINE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
+#: The construct id aws-cdk-lib gives its restrict-default-security-group provider.
+CDK_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+#: The logical-id prefix of that provider's resources in a template.
+CDK_SG_PROVIDER_LOGICAL_PREFIX = "CustomVpcRestrictDefaultSGCustomResourceProvider"
 _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
 
 
@@ -129,6 +133,12 @@ class DataRoomStack(Stack):
         self.boundary = RoomPermissionBoundary(self, "PermissionBoundary")
         # Every role of the room, present and future (IAM-5): applied as an aspect to the stack.
         iam.PermissionsBoundary.of(self).apply(self.boundary.policy)
+        # Except aws-cdk-lib's own restrict-default-SG provider: on delete and on VPC replacement
+        # it re-authorizes the default group's rules, which the room boundary denies, and the
+        # stack would be stuck in DELETE_FAILED. Its role is CDK's, scoped to that one group.
+        provider = self.node.try_find_child(CDK_SG_PROVIDER)
+        if provider is not None:
+            iam.PermissionsBoundary.of(provider).clear()
         self.scientist_role = self._scientist_role(manifest, room)
 
         tags = {

@@ -206,11 +206,6 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack], None], str, str]] = {
         "NIST.800.53.R5-LambdaDLQ",
         "Remediation/Resource",
     ),
-    "remediation without reserved concurrency": (
-        lambda s: _set(s.remediation.function, "reserved_concurrent_executions", None),
-        "NIST.800.53.R5-LambdaConcurrency",
-        "Remediation/Resource",
-    ),
 }
 
 
