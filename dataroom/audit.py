@@ -44,6 +44,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from dataroom.baseline import FREQUENCIES, Baseline
+from dataroom.template_policy import partition_of
 
 Status = Literal["ok", "drift", "missing", "unverifiable"]
 #: ``factory(service, account, region)``: a boto3 client acting in that account and region.
@@ -2128,7 +2129,7 @@ def _audit_stack(
         template=template,
         deployed=deployed,
         parameters=parameters,
-        partition=_partition(region),
+        partition=partition_of(region),
         url_suffix="amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com",
     )
     audit = _StackAudit(
@@ -2154,11 +2155,3 @@ def _audit_stack(
     )
     audit.audit()
     return StackOutcome(artifact.artifact_id, name, account, region, "audited"), audit.findings
-
-
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"

@@ -36,3 +36,18 @@ def refers_to(value: Any, logical_id: str) -> bool:
     if isinstance(value, list):
         return any(refers_to(v, logical_id) for v in value)
     return False
+
+
+#: The logical-id prefix of aws-cdk-lib's restrict-default-security-group provider. Its role is
+#: CDK's, not a room role: it must re-authorize the default group's rules when the stack is
+#: deleted, which the room boundary denies, so the room leaves it unbounded (data_room_stack.py).
+CDK_SG_PROVIDER_LOGICAL_PREFIX = "CustomVpcRestrictDefaultSGCustomResourceProvider"
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

@@ -22,7 +22,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from dataroom.template_policy import as_list, refers_to, statements
+from dataroom.template_policy import as_list, partition_of, refers_to, statements
 
 __all__ = [
     "Acknowledgement",
@@ -73,14 +73,6 @@ class Acknowledgement:
         return f"{self.construct_path}: {self.acknowledged_id}"
 
 
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 @dataclass(frozen=True)
 class StackTemplate:
     """One synthesized CloudFormation stack and its template."""
@@ -113,7 +105,7 @@ class StackTemplate:
 
     @property
     def partition(self) -> str:
-        return _partition(self.region)
+        return partition_of(self.region)
 
     @property
     def resources_by_id(self) -> dict[str, Resource]:

@@ -17,6 +17,7 @@ from dataroom.manifest import Manifest, Room
 from dataroom.review.assembly import StackTemplate, action_matches, as_list, refers_to, statements
 from dataroom.review.facts import monitoring_facts
 from dataroom.review.graph import READ_ACTIONS, AccessGraph, Node
+from dataroom.template_policy import CDK_SG_PROVIDER_LOGICAL_PREFIX
 
 __all__ = [
     "CONTROL_TITLES",
@@ -291,15 +292,11 @@ def _iam3(ctx: RoomContext, r: ControlResult) -> None:
         )
 
 
-#: aws-cdk-lib's restrict-default-SG provider role is CDK's, not a room role (see IAMBoundary).
-_CDK_PROVIDER_ROLE_PREFIX = "CustomVpcRestrictDefaultSGCustomResourceProvider"
-
-
 def _iam5(ctx: RoomContext, r: ControlResult) -> None:
     roles = [
         (lid, resource)
         for lid, resource in ctx.stack.resources("AWS::IAM::Role")
-        if not lid.startswith(_CDK_PROVIDER_ROLE_PREFIX)
+        if not lid.startswith(CDK_SG_PROVIDER_LOGICAL_PREFIX)
     ]
     boundaries = set()
     for lid, resource in roles:

@@ -44,8 +44,6 @@ RETENTION: dict[int, logs.RetentionDays] = {
 }
 #: The construct id aws-cdk-lib gives its restrict-default-security-group provider.
 CDK_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
-#: The logical-id prefix of that provider's resources in a template.
-CDK_SG_PROVIDER_LOGICAL_PREFIX = "CustomVpcRestrictDefaultSGCustomResourceProvider"
 _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
 
 

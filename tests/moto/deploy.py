@@ -20,7 +20,6 @@ The deployed template is a copy of the synthesized one with three changes moto n
 
 from __future__ import annotations
 
-import ast
 import copy
 import io
 import json
@@ -33,6 +32,9 @@ from typing import Any
 
 from aws_cdk import App, Stack
 from botocore.exceptions import ClientError
+
+# moto returns VPC endpoint policies as a Python repr; the audit already reads every shape.
+from dataroom.audit import parse_policy as policy_document  # noqa: F401 - re-exported
 
 #: ``aws_client(service, account=..., region=...)`` from ``conftest.py``.
 ClientFactory = Callable[..., Any]
@@ -109,16 +111,6 @@ class DeployedStack:
             for summary in self.resources.values()
             if summary["ResourceType"] == resource_type
         ]
-
-
-def policy_document(document: str) -> dict[str, Any]:
-    """A policy document moto returns: JSON, or (for VPC endpoints) the repr of a Python dict."""
-    try:
-        parsed = json.loads(document)
-    except json.JSONDecodeError:
-        parsed = ast.literal_eval(document)
-    assert isinstance(parsed, dict), document
-    return parsed
 
 
 def deployable(template: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:

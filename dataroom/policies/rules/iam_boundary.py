@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
-
-#: aws-cdk-lib's restrict-default-SG provider role: CDK scopes it to the default security group,
-#: and the room boundary would stop it from restoring that group when the stack is deleted.
-CDK_PROVIDER_ROLE_PREFIX = "CustomVpcRestrictDefaultSGCustomResourceProvider"
+from dataroom.template_policy import CDK_SG_PROVIDER_LOGICAL_PREFIX
 
 
 def check(ctx: RuleContext) -> Verdict:
-    if ctx.logical_id.startswith(CDK_PROVIDER_ROLE_PREFIX):
+    if ctx.logical_id.startswith(CDK_SG_PROVIDER_LOGICAL_PREFIX):
         return None
     return bool(ctx.properties.get("PermissionsBoundary"))
 
