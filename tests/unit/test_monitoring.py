@@ -447,3 +447,25 @@ def test_qry1_scientist_uses_only_its_workgroup_through_the_endpoint(
         for e in _of_type(template, "AWS::EC2::VPCEndpoint").values()
     }
     assert any("athena" in s for s in services) and any("glue" in s for s in services)
+
+
+def test_construct_guards_refuse_bad_props(context) -> None:
+    from aws_cdk import Stack
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+
+    from dataroom.constructs.query_guard import QueryGuard
+    from dataroom.constructs.threat_detection import ThreatDetection
+
+    stack = Stack(App(context=context), "T")
+    with pytest.raises(ValueError, match=r"features=\['NOPE'\]: expected some of"):
+        ThreatDetection(stack, "Detector", features=["S3_DATA_EVENTS", "NOPE"])
+    with pytest.raises(ValueError, match=r"query_limit_gb=0: expected at least 1"):
+        QueryGuard(
+            stack,
+            "Guard",
+            workgroup_name="w",
+            results_bucket=s3.Bucket(stack, "B"),
+            encryption_key=kms.Key(stack, "K"),
+            query_limit_gb=0,
+        )
