@@ -48,9 +48,9 @@ from dataroom.aws_regions import known_partitions, partition_of
 from dataroom.manifest_yaml import (
     MAX_BYTES,
     FieldPath,
+    ManifestYamlError,
     NumberText,
     ParsedYaml,
-    YamlProblem,
     decode,
     read_yaml,
     shorten,
@@ -285,7 +285,8 @@ def _email(value: str) -> str:
     try:
         result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise _error(f"{shorten(value)} is not an e-mail address: {shorten(str(exc), 100)[1:-1]}")
+        reason = shorten(str(exc), 100)[1:-1]
+        raise _error(f"{shorten(value)} is not an e-mail address: {reason}") from None
     return str(result.normalized)
 
 
@@ -618,7 +619,7 @@ def load_manifest(
         )
     try:
         text = decode(raw)
-    except YamlProblem as exc:
+    except ManifestYamlError as exc:
         raise ManifestError(source, [Problem("", exc.message, exc.line)]) from None
     return parse_manifest(text, source=source, today=today, max_room_days=max_room_days)
 
@@ -641,7 +642,7 @@ def parse_manifest(
     today = today or dt.date.today()
     try:
         parsed = read_yaml(text)
-    except YamlProblem as exc:
+    except ManifestYamlError as exc:
         message = exc.message
         if _is_prior(exc.path) and "characters long" not in message:
             message = "cannot be read (the value is not shown: priors are never echoed)"
@@ -681,9 +682,7 @@ def parse_manifest(
         production = section(Production, data["production"], ["production"])
 
     security_approvers = (
-        section(
-            _SECURITY_APPROVERS, data.get("security_approvers") or (), ["security_approvers"]
-        )
+        section(_SECURITY_APPROVERS, data.get("security_approvers") or (), ["security_approvers"])
         or ()
     )
 
@@ -764,7 +763,9 @@ def _cross_checks(
 ) -> list[Problem]:
     problems: list[Problem] = []
 
-    def add(loc: list[str | int], message: str, line_of: FieldPath | None = None) -> None:
+    def add(
+        loc: list[str | int], message: str, line_of: FieldPath | list[str | int] | None = None
+    ) -> None:
         line = lines.line(line_of if line_of is not None else loc)
         problems.append(Problem(_render_path(loc), message, line))
 

@@ -26,17 +26,12 @@ from typing import Any
 import yaml
 from yaml.events import (
     AliasEvent,
-    CollectionStartEvent,
-    DocumentEndEvent,
-    DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
     NodeEvent,
     ScalarEvent,
     SequenceEndEvent,
-    SequenceStartEvent,
     StreamEndEvent,
-    StreamStartEvent,
 )
 from yaml.nodes import ScalarNode
 
@@ -45,9 +40,9 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_NODES",
     "MAX_SCALAR_CHARS",
+    "ManifestYamlError",
     "NumberText",
     "ParsedYaml",
-    "YamlProblem",
     "decode",
     "read_yaml",
     "shorten",
@@ -65,7 +60,9 @@ MAX_SCALAR_CHARS = 64 * 1024
 SHOW_CHARS = 60
 
 #: The C loader when libyaml is installed (about ten times faster), the pure Python one otherwise.
-Loader: type[Any] = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+Loader: type[Any] = (
+    yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -93,7 +90,7 @@ _repr.maxlevel = 2
 
 
 def shorten(value: Any, limit: int = SHOW_CHARS) -> str:
-    """``repr(value)`` cut to about ``limit`` characters: a 1 MB field never makes a 1 MB message."""
+    """``repr(value)`` cut to about ``limit`` characters: a 1 MB field makes no 1 MB message."""
     if isinstance(value, str) and len(value) > limit:
         return repr(value[:limit]) + "…"
     text = _repr.repr(value)
@@ -116,7 +113,7 @@ class NumberText(int):
 
 
 @dataclass(frozen=True)
-class YamlProblem(Exception):
+class ManifestYamlError(Exception):
     """Something that stops the file from being read at all; ``line`` is 1-based."""
 
     message: str
@@ -152,40 +149,56 @@ def decode(raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         bad = raw[exc.start : exc.start + 1].hex()
-        raise YamlProblem(
+        raise ManifestYamlError(
             f"byte 0x{bad} is not UTF-8: save the manifest as UTF-8 text", line
         ) from None
 
 
-@dataclass
 class _Frame:
-    container: dict[str, Any] | list[Any]
-    path: FieldPath
-    key: str | None = None
-    key_lines: dict[str, int] = field(default_factory=dict)
-    anchor: str | None = None
-    start: int = 0
+    """A mapping or sequence being read: its container, path and the key awaiting a value."""
+
+    __slots__ = ("anchor", "container", "is_map", "key", "path", "start")
+
+    def __init__(
+        self, container: dict[str, Any] | list[Any], path: FieldPath, anchor: str | None, start: int
+    ) -> None:
+        self.container = container
+        self.path = path
+        self.is_map = isinstance(container, dict)
+        self.key: str | None = None
+        self.anchor = anchor
+        self.start = start
+
+    def place(self, value: Any) -> None:
+        if self.is_map:
+            self.container[self.key] = value  # type: ignore[call-overload, index]
+            self.key = None
+        else:
+            self.container.append(value)  # type: ignore[union-attr]
 
 
 def _line(event: Any) -> int:
-    mark = getattr(event, "start_mark", None)
-    return mark.line + 1 if mark is not None else 1
+    mark = event.start_mark
+    return int(mark.line) + 1 if mark is not None else 1
 
 
-def _syntax_problem(exc: yaml.YAMLError, text: str) -> YamlProblem:
+def _syntax_problem(exc: yaml.YAMLError, text: str) -> ManifestYamlError:
     if isinstance(exc, yaml.reader.ReaderError):
         line = text.count("\n", 0, max(exc.position, 0)) + 1
-        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
-        return YamlProblem(f"not valid YAML: character U+{char:04X} is not allowed in YAML", line)
+        found = exc.character
+        char = found if isinstance(found, int) else ord(str(found)[:1] or "?")
+        return ManifestYamlError(
+            f"not valid YAML: character U+{char:04X} is not allowed in YAML", line
+        )
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         parts = [p for p in (exc.context, exc.problem) if p]
         where = f" (column {mark.column + 1})" if mark is not None else ""
-        return YamlProblem(
+        return ManifestYamlError(
             f"not valid YAML: {'; '.join(parts) or 'syntax error'}{where}",
             mark.line + 1 if mark is not None else None,
         )
-    return YamlProblem(f"not valid YAML: {type(exc).__name__}")
+    return ManifestYamlError(f"not valid YAML: {type(exc).__name__}")
 
 
 class _Reader:
@@ -198,9 +211,9 @@ class _Reader:
         self.anchors: dict[str, tuple[Any, int]] = {}
 
     def _alias(self, event: AliasEvent, line: int, path: FieldPath) -> Any:
-        anchor = self.anchors.get(event.anchor)
+        anchor = self.anchors.get(event.anchor or "")
         if anchor is None:
-            raise YamlProblem(
+            raise ManifestYamlError(
                 f"YAML alias *{shorten(event.anchor, 30).strip(chr(39))} refers to no anchor "
                 "defined before it (or to the value that contains it)",
                 line,
@@ -209,7 +222,7 @@ class _Reader:
         value, size = anchor
         self.nodes += size
         if self.nodes > MAX_NODES:
-            raise YamlProblem(
+            raise ManifestYamlError(
                 f"YAML aliases expand to more than {MAX_NODES} values (an alias bomb?): write "
                 "the values out",
                 line,
@@ -220,31 +233,33 @@ class _Reader:
     def scalar(self, event: ScalarEvent, path: FieldPath) -> Any:
         value = event.value
         if len(value) > MAX_SCALAR_CHARS:
-            raise YamlProblem(
+            raise ManifestYamlError(
                 f"is {len(value)} characters long: expected at most {MAX_SCALAR_CHARS}",
                 _line(event),
                 path,
             )
         tag = event.tag
         if tag is None or tag == "!":
+            if event.style:  # quoted or block: text, whatever it looks like
+                return value
             tag = self.loader.resolve(ScalarNode, value, event.implicit)
+            if tag == _STR:
+                return value
         if tag not in _SCALAR_TAGS:
-            raise YamlProblem(
+            raise ManifestYamlError(
                 f"the YAML tag {shorten(tag)} is not accepted: write a plain value",
                 _line(event),
                 path,
             )
-        node = ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        node = ScalarNode(tag, value, None, None, event.style or None)
         try:
             result = self.loader.yaml_constructors[tag](self.loader, node)
         except (ValueError, OverflowError, yaml.YAMLError):
             what = "a real date" if tag == _TIMESTAMP else f"a valid {tag.rsplit(':', 1)[-1]}"
-            raise YamlProblem(
-                f"{shorten(value)} is not {what}", _line(event), path
-            ) from None
-        if tag == _INT and not (value.isascii() and value.isdigit() and value[0] != "0"):
-            if value != "0":
-                return NumberText(result, value)
+            raise ManifestYamlError(f"{shorten(value)} is not {what}", _line(event), path) from None
+        plain_decimal = value.isascii() and value.isdigit() and (value[0] != "0" or value == "0")
+        if tag == _INT and not plain_decimal:
+            return NumberText(result, value)
         return result
 
     def read(self) -> Any:
@@ -257,135 +272,117 @@ class _Reader:
         loader.get_event()  # DocumentEndEvent
         if not loader.check_event(StreamEndEvent):
             extra = loader.peek_event()
-            raise YamlProblem(
+            raise ManifestYamlError(
                 "expected one YAML document, found another after it ('---')", _line(extra)
             )
         return data
 
     def node(self) -> Any:
-        loader = self.loader
+        # One loop over the events with an explicit stack (no recursion, so no depth at which
+        # Python gives up) and a dispatch on the event's exact class: this loop is most of the
+        # time spent validating a large manifest (bench/validate.py).
+        get_event = self.loader.get_event
+        lines = self.lines
+        lines[()] = 1
         stack: list[_Frame] = []
-        self.lines[()] = 1
+        frame: _Frame | None = None
         while True:
-            event = loader.get_event()
-            frame = stack[-1] if stack else None
-            if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            event = get_event()
+            cls = event.__class__
+            if cls is MappingEndEvent or cls is SequenceEndEvent:
                 assert frame is not None
                 stack.pop()
-                if frame.key is not None:  # unreachable: the parser pairs keys and values
-                    raise YamlProblem("a key without a value", _line(event), frame.path)
                 value: Any = frame.container
                 if frame.anchor is not None:
                     self.anchors[frame.anchor] = (value, self.nodes - frame.start + 1)
                 if not stack:
                     return value
-                self._place(stack[-1], value, _line(event))
+                frame = stack[-1]
+                frame.place(value)
                 continue
-            if isinstance(event, (StreamStartEvent, StreamEndEvent, DocumentStartEvent)):
-                raise YamlProblem("unexpected end of the YAML document", _line(event))
-            if isinstance(event, DocumentEndEvent):
-                raise YamlProblem("unexpected end of the YAML document", _line(event))
-            assert isinstance(event, NodeEvent)
-            line = _line(event)
-            path = self._path_of(frame, event, line)
-            if isinstance(event, AliasEvent):
-                value = self._alias(event, line, path)
-                if frame is None:
-                    return value
-                self._place(frame, value, line)
+            if cls is ScalarEvent and frame is not None and frame.is_map and frame.key is None:
+                self._key(frame, event)
                 continue
-            self.nodes += 1
-            if self.nodes > MAX_NODES:
-                raise YamlProblem(
-                    f"more than {MAX_NODES} values: split the manifest", line, path
-                )
-            if isinstance(event, ScalarEvent):
-                if frame is not None and isinstance(frame.container, dict) and frame.key is None:
-                    self._key(frame, event, line)
-                    continue
-                scalar = self.scalar(event, path)
+            if not isinstance(event, NodeEvent):
+                raise ManifestYamlError("unexpected end of the YAML document", _line(event))
+            path: FieldPath
+            if frame is None:
+                path = ()
+            elif frame.is_map:
+                path = (*frame.path, frame.key)  # type: ignore[arg-type]
+            else:
+                path = (*frame.path, len(frame.container))
+                lines[path] = _line(event)
+            if cls is AliasEvent:
+                value = self._alias(event, _line(event), path)  # type: ignore[arg-type]
+            elif cls is ScalarEvent:
+                self.nodes += 1
+                value = self.scalar(event, path)  # type: ignore[arg-type]
                 if event.anchor is not None:
-                    self.anchors[event.anchor] = (scalar, 1)
-                if frame is None:
-                    return scalar
-                self._place(frame, scalar, line)
+                    self.anchors[event.anchor] = (value, 1)
+            else:
+                self.nodes += 1
+                stack.append(self._start(event, path, frame, len(stack)))
+                frame = stack[-1]
                 continue
-            assert isinstance(event, CollectionStartEvent)
-            if frame is not None and isinstance(frame.container, dict) and frame.key is None:
-                raise YamlProblem(
-                    "a mapping key must be a plain name, not a list or a mapping", line, path
+            if frame is None:
+                return value
+            frame.place(value)
+            if self.nodes > MAX_NODES:
+                raise ManifestYamlError(
+                    f"more than {MAX_NODES} values: split the manifest", _line(event), path
                 )
-            if len(stack) >= MAX_DEPTH:
-                raise YamlProblem(
-                    f"nested deeper than {MAX_DEPTH} levels: a manifest needs far fewer",
-                    line,
-                    path,
-                )
-            is_map = isinstance(event, MappingStartEvent)
-            expected = _MAP if is_map else _SEQ
-            if event.tag not in (None, "!", expected):
-                raise YamlProblem(
-                    f"the YAML tag {shorten(event.tag)} is not accepted: write a plain "
-                    f"{'mapping' if is_map else 'list'}",
-                    line,
-                    path,
-                )
-            stack.append(_Frame({} if is_map else [], path, anchor=event.anchor, start=self.nodes))
 
-    def _path_of(self, frame: _Frame | None, event: Any, line: int) -> FieldPath:
-        if frame is None:
-            return ()
-        if isinstance(frame.container, list):
-            path = (*frame.path, len(frame.container))
-            self.lines[path] = line
-            return path
-        if frame.key is None:
-            return frame.path
-        return (*frame.path, frame.key)
+    def _start(self, event: Any, path: FieldPath, parent: _Frame | None, depth: int) -> _Frame:
+        line = _line(event)
+        if depth >= MAX_DEPTH:
+            raise ManifestYamlError(
+                f"nested deeper than {MAX_DEPTH} levels: a manifest needs far fewer", line, path
+            )
+        is_map = isinstance(event, MappingStartEvent)
+        expected = _MAP if is_map else _SEQ
+        if event.tag not in (None, "!", expected):
+            raise ManifestYamlError(
+                f"the YAML tag {shorten(event.tag)} is not accepted: write a plain "
+                f"{'mapping' if is_map else 'list'}",
+                line,
+                path,
+            )
+        return _Frame({} if is_map else [], path, event.anchor, self.nodes)
 
-    def _key(self, frame: _Frame, event: ScalarEvent, line: int) -> None:
+    def _key(self, frame: _Frame, event: ScalarEvent) -> None:
         key = event.value
+        line = _line(event)
         if len(key) > 256:
-            raise YamlProblem(
+            raise ManifestYamlError(
                 f"a key of {len(key)} characters: expected a field name", line, frame.path
             )
         if key == "<<" and not event.style:
-            raise YamlProblem(
-                "YAML merge keys (<<) are not accepted: write the fields out",
-                line,
-                frame.path,
+            raise ManifestYamlError(
+                "YAML merge keys (<<) are not accepted: write the fields out", line, frame.path
             )
-        first = frame.key_lines.get(key)
-        if first is not None:
-            raise YamlProblem(
-                f"key {shorten(key)} appears twice in the same mapping, on lines {first} and "
-                f"{line}: YAML would silently keep only the last; remove one",
+        path = (*frame.path, key)
+        if key in frame.container:
+            raise ManifestYamlError(
+                f"key {shorten(key)} appears twice in the same mapping, on lines "
+                f"{self.lines[path]} and {line}: YAML would silently keep only the last; "
+                "remove one",
                 line,
-                (*frame.path, key),
+                path,
             )
-        frame.key_lines[key] = line
+        self.lines[path] = line
         frame.key = key
-        self.lines[(*frame.path, key)] = line
-
-    @staticmethod
-    def _place(frame: _Frame, value: Any, line: int) -> None:
-        if isinstance(frame.container, list):
-            frame.container.append(value)
-        else:
-            assert frame.key is not None
-            frame.container[frame.key] = value
-            frame.key = None
 
 
 def read_yaml(text: str) -> ParsedYaml:
     """Parse one YAML document of ``text`` into plain data and the line of every field path.
 
-    Raises :class:`YamlProblem` for anything that stops the file from being read: a syntax error,
-    a repeated key, an undefined alias, excessive nesting or size (alias expansion included), an
-    impossible date.
+    Raises :class:`ManifestYamlError` for anything that stops the file from being read: a
+    syntax error, a repeated key, an undefined alias, excessive nesting or size (alias expansion
+    included), an impossible date.
     """
     if len(text) > MAX_BYTES:
-        raise YamlProblem(f"the manifest is larger than {MAX_BYTES // (1024 * 1024)} MiB", 1)
+        raise ManifestYamlError(f"the manifest is larger than {MAX_BYTES // (1024 * 1024)} MiB", 1)
     reader = _Reader(text)
     try:
         data = reader.read()
@@ -394,4 +391,3 @@ def read_yaml(text: str) -> ParsedYaml:
     finally:
         reader.loader.dispose()
     return ParsedYaml(data, reader.lines)
-
