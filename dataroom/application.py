@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -77,14 +78,16 @@ def priors_in_context(context: dict[str, Any]) -> list[str]:
     return sorted(key for key in context if says_prior(key))
 
 
-def manifest_or_exit(path: str | Path, *, baseline: Baseline) -> Manifest:
+def manifest_or_exit(
+    path: str | Path, *, baseline: Baseline, today: dt.date | None = None
+) -> Manifest:
     """The validated manifest, or exit 1 with the same messages ``dataroom validate`` prints.
 
     Any input ends here without a traceback: ``load_manifest`` turns every problem of the file
     (syntax, encoding, size, every field) into a :class:`ManifestError`.
     """
     try:
-        return load_manifest(Path(path), max_room_days=baseline.max_room_days)
+        return load_manifest(Path(path), today=today, max_room_days=baseline.max_room_days)
     except ManifestError as exc:
         print(
             f"dataroom: the manifest is not valid; nothing was synthesized.\n{exc}", file=sys.stderr
