@@ -41,6 +41,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -294,13 +295,28 @@ def _email_input(value: Any) -> Any:
     return _email(value) if isinstance(value, str) else value
 
 
+def _json(description: str, pattern: re.Pattern[str] | None = None, **extra: Any) -> Any:
+    # What editors see (dataroom/schemas/manifest.schema.json); validation is the code above.
+    schema: dict[str, Any] = {"type": "string", "description": description, **extra}
+    if pattern is not None:
+        schema["pattern"] = pattern.pattern
+    return WithJsonSchema(schema)
+
+
 AccountId = Annotated[
     str,
     BeforeValidator(_account_input),
     _check(_ACCOUNT_RE, "a 12-digit AWS account id"),
+    _json("a 12-digit AWS account id, quoted", _ACCOUNT_RE),
 ]
-Region = Annotated[str, AfterValidator(_region)]
-OrganizationId = Annotated[str, _check(_ORG_RE, "an AWS Organizations id such as 'o-a1b2c3d4e5'")]
+Region = Annotated[
+    str, AfterValidator(_region), _json("an AWS region such as us-east-1 (botocore's list)")
+]
+OrganizationId = Annotated[
+    str,
+    _check(_ORG_RE, "an AWS Organizations id such as 'o-a1b2c3d4e5'"),
+    _json("an AWS Organizations id", _ORG_RE),
+]
 RoomName = Annotated[
     str,
     _check(
@@ -308,12 +324,19 @@ RoomName = Annotated[
         "a room name: 3-32 characters of a-z, 0-9 and '-', starting with a "
         "letter and not ending with '-' (it is used in resource names)",
     ),
+    _json("3-32 characters of a-z, 0-9 and '-' (used in resource names)", _ROOM_NAME_RE),
 ]
 DatasetName = Annotated[
-    str, _check(_DATASET_NAME_RE, "a dataset name: lower-case letters, digits and '-'")
+    str,
+    _check(_DATASET_NAME_RE, "a dataset name: lower-case letters, digits and '-'"),
+    _json("lower-case letters, digits and '-'", _DATASET_NAME_RE),
 ]
-BucketName = Annotated[str, AfterValidator(_bucket_name)]
-KeyPrefix = Annotated[str, AfterValidator(_prefix)]
+BucketName = Annotated[str, AfterValidator(_bucket_name), _json("an S3 bucket name", _BUCKET_RE)]
+KeyPrefix = Annotated[
+    str,
+    AfterValidator(_prefix),
+    _json("a literal S3 key prefix ending in '/'", _PREFIX_RE, maxLength=MAX_PREFIX_CHARS),
+]
 RoleArn = Annotated[
     str,
     _check(
@@ -321,20 +344,32 @@ RoleArn = Annotated[
         "an IAM role ARN such as 'arn:aws:iam::222222222222:role/DataScientist' "
         "(account roots, users and wildcards are not allowed)",
     ),
+    _json("an IAM role ARN of the room's account", _ROLE_ARN_RE),
 ]
 KmsKeyArn = Annotated[
     str,
     _check(
         _KMS_KEY_ARN_RE, "a KMS key ARN such as 'arn:aws:kms:us-east-1:111111111111:key/<uuid>'"
     ),
+    _json("a KMS key ARN in the production account and region", _KMS_KEY_ARN_RE),
 ]
-Email = Annotated[str, BeforeValidator(_email_input)]
+Email = Annotated[str, BeforeValidator(_email_input), _json("an e-mail address", format="email")]
 Ticket = Annotated[
-    str, _check(_TICKET_RE, "a ticket id such as 'SEC-1234' (at most 32 letters, then digits)")
+    str,
+    _check(_TICKET_RE, "a ticket id such as 'SEC-1234' (at most 32 letters, then digits)"),
+    _json("a ticket id such as SEC-1234", _TICKET_RE),
 ]
-Statement = Annotated[str, _not_blank(10)]
-Cidr = Annotated[str, AfterValidator(_cidr)]
-Date = Annotated[dt.date, BeforeValidator(_no_date_coercion)]
+Statement = Annotated[
+    str,
+    _not_blank(10),
+    _json("a statement of at least 10 characters", minLength=10, maxLength=MAX_STATEMENT_CHARS),
+]
+Cidr = Annotated[
+    str, AfterValidator(_cidr), _json("a private IPv4 block (RFC 1918) between /16 and /24")
+]
+Date = Annotated[
+    dt.date, BeforeValidator(_no_date_coercion), _json("a date, YYYY-MM-DD", format="date")
+]
 
 
 class _Frozen(BaseModel):
@@ -375,6 +410,7 @@ PriorName = Annotated[
         _PRIOR_RE,
         "a prior name: 1-63 characters of a-z, 0-9 and '-', starting with a letter",
     ),
+    _json("1-63 characters of a-z, 0-9 and '-'", _PRIOR_RE),
 ]
 
 
@@ -408,7 +444,11 @@ GuardDutyFeature = Literal[
 ]
 #: Every detector feature a production account has; a room turns them all on unless told less.
 ALL_GUARDDUTY_FEATURES: tuple[GuardDutyFeature, ...] = get_args(GuardDutyFeature)
-DetectorId = Annotated[str, _check(_DETECTOR_RE, "a GuardDuty detector id")]
+DetectorId = Annotated[
+    str,
+    _check(_DETECTOR_RE, "a GuardDuty detector id"),
+    _json("a GuardDuty detector id", _DETECTOR_RE),
+]
 
 
 def _guardduty_features(value: tuple[str, ...]) -> tuple[str, ...]:
