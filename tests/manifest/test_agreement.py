@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from aws_cdk import App
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dataroom.application import build_app, manifest_or_exit
@@ -106,7 +106,7 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -123,6 +123,7 @@ def test_what_validate_accepts_synthesizes_and_what_it_refuses_the_app_refuses(
     try:
         manifest = load_manifest(path, today=TODAY)
     except ManifestError as refused:
+        event("refused")
         with pytest.raises(SystemExit) as exited:
             manifest_or_exit(path, baseline=Baseline(), today=TODAY)
         assert exited.value.code == 1
@@ -131,6 +132,7 @@ def test_what_validate_accepts_synthesizes_and_what_it_refuses_the_app_refuses(
         assert all(message in err for message in refused.messages)
         return
     # Accepted: every construct takes the values (a ValueError here is a check the model lacks).
+    event("accepted")
     app = build_app(manifest, app=App(context=context, outdir=str(tmp_path / "out")), nag=False)
     app.synth()
 
@@ -166,3 +168,76 @@ def test_any_bytes_are_a_manifest_error_at_worst(raw: bytes, tmp_path_factory: A
         load_manifest(path, today=TODAY)
     except ManifestError as exc:
         assert all(m.startswith(str(path)) for m in exc.messages)
+
+
+def _variant(room_edits: dict[str, Any], monitoring: dict[str, Any]) -> dict[str, Any]:
+    data = copy.deepcopy(BASE_DATA)
+    room = data["rooms"][0]
+    for field, value in room_edits.items():
+        if field == "expires":
+            value = TODAY + dt.timedelta(days=value)
+        if field == "account" and isinstance(value, str):
+            room["principals"] = [f"arn:aws:iam::{value}:role/DataScientist"]
+        room[field] = value
+    if monitoring:
+        room["monitoring"] = dict(monitoring)
+    return data
+
+
+def _accepts(data: dict[str, Any]) -> bool:
+    try:
+        parse_manifest(yaml.safe_dump(data, sort_keys=False), today=TODAY)
+    except ManifestError:
+        return False
+    return True
+
+
+def test_every_near_valid_value_the_check_accepts_synthesizes(
+    context: dict[str, object], tmp_path: Path
+) -> None:
+    """A generator of our own, complete over the value tables above: every value the check
+    accepts on its own goes into one synthesized app (rooms packed greedily, each room in its
+    own account), so a construct refusing any of them fails this test."""
+    pairs: list[tuple[str, str, Any]] = [
+        ("room", field, value) for field, values in ROOM_FIELDS.items() for value in values
+    ] + [
+        ("monitoring", field, value)
+        for field, values in MONITORING_FIELDS.items()
+        for value in values
+    ]
+    accepted = [
+        (where, field, value)
+        for where, field, value in pairs
+        if _accepts(
+            _variant({field: value}, {}) if where == "room" else _variant({}, {field: value})
+        )
+    ]
+    assert len(accepted) >= 30, accepted
+    rooms: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def manifest_of(candidate: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+        data = copy.deepcopy(BASE_DATA)
+        data["rooms"] = []
+        for k, (edits, monitoring) in enumerate(candidate):
+            room = _variant(
+                {"name": f"room-{k:02d}", "account": f"{400000000000 + k:012d}", **edits},
+                monitoring,
+            )["rooms"][0]
+            data["rooms"].append(room)
+        return data
+
+    for where, field, value in accepted:
+        for k in range(len(rooms) + 1):
+            trial = [(dict(e), dict(m)) for e, m in rooms]
+            if k == len(trial):
+                trial.append(({}, {}))
+            edits, monitoring = trial[k]
+            if (field in edits) if where == "room" else (field in monitoring):
+                continue
+            (edits if where == "room" else monitoring)[field] = value
+            if _accepts(manifest_of(trial)):
+                rooms = trial
+                break
+    manifest = parse_manifest(yaml.safe_dump(manifest_of(rooms), sort_keys=False), today=TODAY)
+    app = build_app(manifest, app=App(context=context, outdir=str(tmp_path / "out")), nag=False)
+    app.synth()
