@@ -937,7 +937,19 @@ def _cross_checks(
 
         if region is not None:
             place = (room.account, region)
-            if room.monitoring.existing_guardduty_detector_id is None:
+            in_production = production is not None and place == (
+                production.account,
+                production.region,
+            )
+            if in_production and room.monitoring.existing_guardduty_detector_id is None:
+                add(
+                    [*loc, "monitoring", "existing_guardduty_detector_id"],
+                    f"room {room.name!r} lives in the production account and region, whose "
+                    "GuardDuty detector already exists (MON-3 runs in production): set "
+                    "monitoring.existing_guardduty_detector_id to production's detector id",
+                    [*loc],
+                )
+            elif room.monitoring.existing_guardduty_detector_id is None:
                 if place in detectors:
                     first = detectors[place][1]
                     add(
@@ -950,7 +962,15 @@ def _cross_checks(
                         [*loc],
                     )
                 detectors.setdefault(place, (i, room))
-            if not room.monitoring.existing_config_recorder:
+            if in_production and not room.monitoring.existing_config_recorder:
+                add(
+                    [*loc, "monitoring", "existing_config_recorder"],
+                    f"room {room.name!r} lives in the production account and region, whose "
+                    "AWS Config recorder already exists (the baseline runs there): set "
+                    "monitoring.existing_config_recorder: true",
+                    [*loc],
+                )
+            elif not room.monitoring.existing_config_recorder:
                 if place in recorders:
                     first = recorders[place][1]
                     add(

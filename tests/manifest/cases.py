@@ -535,6 +535,21 @@ CASES: list[Case] = [
         "monitoring.existing_config_recorder: true",
         at="name: lateral-movement",
     ),
+    Case(
+        "7-singletons",
+        "room-in-production-creates-a-detector",
+        ACCOUNT + "    phase: exploration\n",
+        '    account: "111111111111"\n    phase: exploration\n',
+        "rooms[0].monitoring.existing_guardduty_detector_id",
+        "whose GuardDuty detector already exists",
+        at="- name: abnormal-process-exec",
+        also=(
+            (
+                "arn:aws:iam::222222222222:role/DataScientist",
+                "arn:aws:iam::111111111111:role/DataScientist",
+            ),
+        ),
+    ),
     # 8. Room duration.
     Case(
         "8-duration",
