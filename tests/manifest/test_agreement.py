@@ -106,7 +106,7 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=10,
+    max_examples=6,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

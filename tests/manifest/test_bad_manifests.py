@@ -167,7 +167,7 @@ def test_the_duration_limit_comes_from_the_baseline() -> None:
 
 #: Cases run through ``python app.py`` as ``cdk synth -c manifest=PATH`` runs it (no date-relative
 #: ones: the subprocess judges expiry against the real today).
-APP_CASES = ("room-principals-twice", "alias-bomb", "guardduty-without-s3", "octal-account-id")
+APP_CASES = ("room-principals-twice", "alias-bomb", "octal-account-id")
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.id in APP_CASES], ids=lambda c: c.id)
