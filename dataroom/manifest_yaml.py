@@ -383,7 +383,16 @@ def read_yaml(text: str) -> ParsedYaml:
     """
     if len(text) > MAX_BYTES:
         raise ManifestYamlError(f"the manifest is larger than {MAX_BYTES // (1024 * 1024)} MiB", 1)
-    reader = _Reader(text)
+    try:
+        reader = _Reader(text)
+    except UnicodeError as exc:  # a lone surrogate in a str handed to the API: not encodable
+        start = getattr(exc, "start", 0)
+        raise ManifestYamlError(
+            "the text holds a character that is not valid Unicode (a lone surrogate)",
+            text.count("\n", 0, start) + 1,
+        ) from None
+    except yaml.YAMLError as exc:  # the pure Python reader checks characters as it starts
+        raise _syntax_problem(exc, text) from None
     try:
         data = reader.read()
     except yaml.YAMLError as exc:

@@ -74,3 +74,9 @@ def test_shorten_bounds_any_value() -> None:
     assert len(shorten(["y" * 1000] * 1000)) <= 62
     assert len(shorten({"k": list(range(10_000))})) <= 62
     assert shorten("short") == "'short'"
+
+
+def test_a_lone_surrogate_handed_to_the_api_is_a_manifest_error(loader: type) -> None:
+    with pytest.raises(ManifestYamlError, match="not valid") as info:
+        read_yaml("a: 1\nb: \ud800\n")
+    assert info.value.line == 2
