@@ -19,6 +19,7 @@ from aws_cdk import App
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from dataroom import manifest_yaml
 from dataroom.application import build_app, manifest_or_exit
 from dataroom.baseline import Baseline
 from dataroom.manifest import ALL_GUARDDUTY_FEATURES, ManifestError, load_manifest, parse_manifest
@@ -138,12 +139,17 @@ def test_what_validate_accepts_synthesizes_and_what_it_refuses_the_app_refuses(
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
-@given(text=st.text(max_size=400))
+@given(text=st.text(max_size=400) | st.text(alphabet="[]{}:-&*!? \n\t'\"ab0", max_size=200))
 def test_any_text_is_a_manifest_error_at_worst(text: str) -> None:
-    try:
-        parse_manifest(text, source="rooms.yaml", today=TODAY)
-    except ManifestError as exc:
-        assert all(m.startswith("rooms.yaml") for m in exc.messages)
+    # Under libyaml's parser and under the pure Python one (the fallback without libyaml).
+    for loader in {manifest_yaml.Loader, yaml.SafeLoader}:
+        saved, manifest_yaml.Loader = manifest_yaml.Loader, loader
+        try:
+            parse_manifest(text, source="rooms.yaml", today=TODAY)
+        except ManifestError as exc:
+            assert all(m.startswith("rooms.yaml") for m in exc.messages)
+        finally:
+            manifest_yaml.Loader = saved
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
