@@ -32,8 +32,10 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
     rooms = ", ".join(
         f"{r.name} ({r.phase.value}, expires {r.expires.isoformat()}, {len(r.datasets)} dataset(s))"
-        for r in manifest.rooms
+        for r in manifest.rooms[:10]
     )
+    if len(manifest.rooms) > 10:
+        rooms += f" and {len(manifest.rooms) - 10} more"
     print(
         f"{args.path}: valid: {len(manifest.rooms)} room(s): {rooms}; "
         f"{len(manifest.datasets)} dataset(s) in the catalog"
