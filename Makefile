@@ -44,6 +44,7 @@ lint: setup
 	$(PY) -m mypy
 
 bench: setup
+	$(PY) bench/validate.py
 	$(PY) bench/synth.py
 	$(PY) bench/suite.py
 

@@ -36,6 +36,9 @@ def generated_manifest(rooms: int) -> Manifest:
     for i in range(rooms):
         room = copy.deepcopy(template)
         room["name"] = f"room-{i:03d}"
+        # A room per account: one GuardDuty detector and Config recorder per account and region.
+        room["account"] = f"{222222222222 + i:012d}"
+        room["principals"] = [f"arn:aws:iam::{room['account']}:role/DataScientist"]
         room["vpc_cidr"] = f"10.{80 + i // 64}.{(i % 64) * 4}.0/22"
         data["rooms"].append(room)
     return parse_manifest(yaml.safe_dump(data), source=f"<generated {rooms} rooms>")

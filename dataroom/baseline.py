@@ -67,6 +67,9 @@ class Baseline(_Frozen):
     max_finding_severity_alerted: float = Field(
         default=4.0, ge=1.0, le=10.0, description="alerts fire at this severity or lower"
     )
+    max_room_days: int = Field(
+        default=180, ge=1, le=3650, description="longest a room may last from the day it is built"
+    )
 
 
 class BaselineError(ValueError):

@@ -13,8 +13,18 @@ from dataroom.manifest import ManifestError, load_manifest
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from dataroom.baseline import DEFAULT_BASELINE, Baseline, BaselineError, load_baseline
+
+    # The same baseline `cdk synth` reads by default, for the same room-duration limit.
+    baseline = Baseline()
+    if args.baseline or Path(DEFAULT_BASELINE).exists():
+        try:
+            baseline = load_baseline(args.baseline or DEFAULT_BASELINE)
+        except BaselineError as exc:
+            print(f"dataroom validate: {exc}", file=sys.stderr)
+            return 1
     try:
-        manifest = load_manifest(args.path)
+        manifest = load_manifest(args.path, today=args.today, max_room_days=baseline.max_room_days)
     except ManifestError as exc:
         for message in exc.messages:
             print(message, file=sys.stderr)
@@ -22,8 +32,10 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
     rooms = ", ".join(
         f"{r.name} ({r.phase.value}, expires {r.expires.isoformat()}, {len(r.datasets)} dataset(s))"
-        for r in manifest.rooms
+        for r in manifest.rooms[:10]
     )
+    if len(manifest.rooms) > 10:
+        rooms += f" and {len(manifest.rooms) - 10} more"
     print(
         f"{args.path}: valid: {len(manifest.rooms)} room(s): {rooms}; "
         f"{len(manifest.datasets)} dataset(s) in the catalog"
@@ -109,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     validate = sub.add_parser("validate", help="check a room manifest without synthesizing")
     validate.add_argument("path")
+    validate.add_argument(
+        "--baseline", help="the production baseline (default examples/baseline.yaml if present)"
+    )
+    validate.add_argument(
+        "--today", type=_date, help="judge expiry against this day, YYYY-MM-DD (default today)"
+    )
     validate.set_defaults(func=_validate)
     summary = sub.add_parser("summary", help="summarize a synthesized cloud assembly")
     summary.add_argument("assembly", nargs="?", default="cdk.out")

@@ -1,20 +1,29 @@
 """The room manifest: the one file a user edits.
 
-The manifest is parsed with ``yaml.safe_load`` and validated into frozen pydantic models *before*
-any construct is built, so a wrong manifest never reaches jsii. Every problem is reported at once,
-each message naming the file, the line, the field path and what was expected, e.g.::
+The manifest is read once by :func:`dataroom.manifest_yaml.read_yaml` (libyaml's C parser where it
+is installed; repeated keys, anchors, aliases, excessive nesting or size refused) and validated
+into frozen pydantic models *before* any construct is built, so a wrong manifest never reaches
+jsii. Every problem is reported at once, each message naming the file, the line, the field path
+and what was expected, e.g.::
 
     examples/rooms.yaml:14: rooms[0].account: '12345' is not a 12-digit AWS account id
 
+Every value a message echoes is shortened (:func:`dataroom.manifest_yaml.shorten`), and nothing
+under a room's ``priors`` is ever echoed (CHG-4).
+
 Validation runs in two passes. Pass one validates each section on its own (production, each
 dataset, each room), so one bad room does not hide the errors of the next. Pass two applies the
-rules that relate sections to each other (unique names, known datasets, expiry, the data-mixing
-governance rules of CHG-2) to whatever pass one accepted.
+rules that relate sections to each other (unique names, known datasets, partitions and regions,
+overlapping catalogue entries, two people per approval, account-level singletons, room duration,
+the data-mixing governance rules of CHG-2) to whatever pass one accepted. Every check a construct
+makes on a manifest value is made here first, so ``dataroom validate`` and ``cdk synth`` agree.
+The rules are listed in docs/manifest.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,11 +41,25 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
+from dataroom.aws_regions import known_partitions, partition_of
+from dataroom.manifest_yaml import (
+    MAX_BYTES,
+    FieldPath,
+    ManifestYamlError,
+    NumberText,
+    ParsedYaml,
+    decode,
+    read_yaml,
+    shorten,
+)
+
 __all__ = [
     "DATA_PHASES",
+    "DEFAULT_MAX_ROOM_DAYS",
     "Classification",
     "Dataset",
     "DatasetGrant",
@@ -90,33 +113,60 @@ KNOWN_CONTENTS: frozenset[str] = frozenset(
     {"pii", "phi", "hr", "credentials", "financial", "telemetry", "customer-content"}
 )
 
-# --- field types -------------------------------------------------------------------------------
+#: The longest a room may last from the day it is validated, unless the baseline says otherwise.
+DEFAULT_MAX_ROOM_DAYS = 180
+#: Room names whose resource names would collide with the production-side stack's.
+RESERVED_ROOM_NAMES: frozenset[str] = frozenset({"production-access", "production-reads"})
+#: CloudTrail accepts this many S3 data resources per trail (the production read trail, MON-2).
+MAX_TRAIL_DATA_RESOURCES = 250
+#: CloudTrail trails per account and region; a multi-region trail counts in every region.
+MAX_TRAILS_PER_REGION = 5
+#: The private ranges of RFC 1918, the only ones a glovebox VPC may use.
+RFC1918: tuple[ipaddress.IPv4Network, ...] = (
+    ipaddress.IPv4Network("10.0.0.0/8"),
+    ipaddress.IPv4Network("172.16.0.0/12"),
+    ipaddress.IPv4Network("192.168.0.0/16"),
+)
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+# --- field types -------------------------------------------------------------------------------
+# Every pattern is ASCII-only ([0-9], never \d, which also matches full-width and other digits).
+
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 _ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 _ROOM_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _DATASET_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+_ROLE_ARN_RE = re.compile(
+    r"^arn:([a-z-]+):iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$", re.ASCII
+)
 _KMS_KEY_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/"
+    r"^arn:([a-z-]+):kms:([a-z0-9-]+):([0-9]{12}):key/"
     r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 )
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-_TICKET_RE = re.compile(r"^[A-Z][A-Z0-9_]+-\d+$")
+_TICKET_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}-[0-9]{1,20}$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.()'=-][A-Za-z0-9!_.()'=/-]*/$")
+_DETECTOR_RE = re.compile(r"^[a-f0-9]{32}$")
+_PRIOR_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_IP_LIKE_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$")
+
+#: Longest free-text statement (hypothesis, justification, description).
+MAX_STATEMENT_CHARS = 2000
+#: Longest S3 key prefix (S3 keys are at most 1024 bytes).
+MAX_PREFIX_CHARS = 1024
 
 
-def _error(message: str) -> PydanticCustomError:
-    # The message is passed as context so braces in user input are never read as a template.
-    return PydanticCustomError("dataroom", "{message}", {"message": message})
+def _error(message: str, *, redacted: str | None = None) -> PydanticCustomError:
+    # The message is passed as context so braces in user input are never read as a template;
+    # ``redacted`` is what is shown instead where a value must never be echoed (priors, CHG-4).
+    return PydanticCustomError(
+        "dataroom", "{message}", {"message": message, "redacted": redacted or message}
+    )
 
 
 def _check(pattern: re.Pattern[str], what: str) -> Any:
     def validate(value: str) -> str:
         if not pattern.fullmatch(value):
-            raise _error(f"{value!r} is not {what}")
+            raise _error(f"{shorten(value)} is not {what}", redacted=f"is not {what}")
         return value
 
     return AfterValidator(validate)
@@ -130,24 +180,34 @@ def _bucket_name(value: str) -> str:
         )
     if ".." in value or ".-" in value or "-." in value:
         problems.append("no adjacent '.', '.-' or '-.'")
-    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
+    if _IP_LIKE_RE.fullmatch(value):
         problems.append("not formatted as an IP address")
     if value.startswith(("xn--", "sthree-")) or value.endswith(("-s3alias", "--ol-s3", ".mrap")):
         problems.append("no reserved prefix or suffix (xn--, sthree-, -s3alias, --ol-s3, .mrap)")
     if problems:
-        raise _error(f"{value!r} is not a valid S3 bucket name: expected {'; '.join(problems)}")
+        raise _error(
+            f"{shorten(value)} is not a valid S3 bucket name: expected {'; '.join(problems)}"
+        )
     return value
 
 
 def _prefix(value: str) -> str:
     if "*" in value or "?" in value:
         raise _error(
-            f"{value!r} contains a wildcard; a prefix is literal, a wildcard would widen the grant"
+            f"{shorten(value)} contains a wildcard; a prefix is literal, a wildcard would widen "
+            "the grant"
         )
-    if not _PREFIX_RE.fullmatch(value) or "//" in value or "/../" in f"/{value}":
+    if (
+        len(value) > MAX_PREFIX_CHARS
+        or not _PREFIX_RE.fullmatch(value)
+        or "//" in value
+        or "/../" in f"/{value}"
+        or "/./" in f"/{value}"
+    ):
         raise _error(
-            f"{value!r} is not an S3 key prefix: expected a relative path such as "
-            "'events/process/' (no leading '/', ending in '/')"
+            f"{shorten(value)} is not an S3 key prefix: expected a relative path such as "
+            f"'events/process/' (no leading '/', ending in '/', at most {MAX_PREFIX_CHARS} "
+            "characters)"
         )
     return value
 
@@ -157,8 +217,14 @@ def _not_blank(min_length: int) -> Any:
         stripped = value.strip()
         if len(stripped) < min_length or set(stripped) <= {".", "-", "_", " "}:
             raise _error(
-                f"{value!r} is not a real statement: expected at least {min_length} "
-                "meaningful characters"
+                f"{shorten(value)} is not a real statement: expected at least {min_length} "
+                "meaningful characters",
+                redacted=f"is not a real statement: expected at least {min_length} meaningful "
+                "characters",
+            )
+        if len(stripped) > MAX_STATEMENT_CHARS:
+            raise _error(
+                f"is {len(stripped)} characters long: expected at most {MAX_STATEMENT_CHARS}"
             )
         return stripped
 
@@ -168,7 +234,7 @@ def _not_blank(min_length: int) -> Any:
 def _no_date_coercion(value: Any) -> Any:
     # YAML turns 2027-03-31 into a date; a bare number must not sneak through as epoch seconds.
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise _error(f"{value!r} is not a date: expected YYYY-MM-DD")
+        raise _error(f"{shorten(value)} is not a date: expected YYYY-MM-DD")
     return value
 
 
@@ -176,19 +242,81 @@ def _cidr(value: str) -> str:
     try:
         net = ipaddress.IPv4Network(value, strict=True)
     except ValueError as exc:
-        raise _error(f"{value!r} is not an IPv4 CIDR block ({exc})") from None
-    if not net.is_private or not 16 <= net.prefixlen <= 24:
-        raise _error(f"{value!r} is not a private IPv4 block between /16 and /24 (RFC 1918)")
+        raise _error(
+            f"{shorten(value)} is not an IPv4 CIDR block ({shorten(str(exc), 80)})"
+        ) from None
+    if not any(net.subnet_of(private) for private in RFC1918) or not 16 <= net.prefixlen <= 24:
+        raise _error(
+            f"{shorten(value)} is not a private IPv4 block between /16 and /24 inside RFC 1918 "
+            "(10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)"
+        )
     return value
+
+
+def _account_input(value: Any) -> Any:
+    if isinstance(value, NumberText):
+        raise _error(
+            f"{shorten(value.text)} was read by YAML as the number {int(value)}: quote it "
+            f'("{shorten(value.text, 20)[1:-1]}") so every digit is kept'
+        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _region(value: str) -> str:
+    if partition_of(value) is None:
+        raise _error(
+            f"{shorten(value)} is not an AWS region name such as 'us-east-1' (botocore's list of "
+            "regions does not have it)"
+        )
+    return value
+
+
+@functools.lru_cache(maxsize=65536)
+def _email(value: str) -> str:
+    # email-validator (the library pydantic's EmailStr uses): dot-atom local part, a domain of
+    # real labels with a dot, no "..", no quoted or IP-literal forms. ASCII only: a non-ASCII
+    # address is where lookalike characters hide.
+    if not value.isascii():
+        raise _error(
+            f"{shorten(value)} is not an e-mail address: expected ASCII characters only "
+            "(non-ASCII letters can look like ASCII ones)"
+        )
+    try:
+        result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        reason = shorten(str(exc), 100)[1:-1]
+        raise _error(f"{shorten(value)} is not an e-mail address: {reason}") from None
+    return str(result.normalized)
+
+
+def _email_input(value: Any) -> Any:
+    return _email(value) if isinstance(value, str) else value
+
+
+def _json(description: str, pattern: re.Pattern[str] | None = None, **extra: Any) -> Any:
+    # What editors see (dataroom/schemas/manifest.schema.json); validation is the code above.
+    schema: dict[str, Any] = {"type": "string", "description": description, **extra}
+    if pattern is not None:
+        schema["pattern"] = pattern.pattern
+    return WithJsonSchema(schema)
 
 
 AccountId = Annotated[
     str,
-    BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
+    BeforeValidator(_account_input),
     _check(_ACCOUNT_RE, "a 12-digit AWS account id"),
+    _json("a 12-digit AWS account id, quoted", _ACCOUNT_RE),
 ]
-Region = Annotated[str, _check(_REGION_RE, "an AWS region name such as 'us-east-1'")]
-OrganizationId = Annotated[str, _check(_ORG_RE, "an AWS Organizations id such as 'o-a1b2c3d4e5'")]
+Region = Annotated[
+    str, AfterValidator(_region), _json("an AWS region such as us-east-1 (botocore's list)")
+]
+OrganizationId = Annotated[
+    str,
+    _check(_ORG_RE, "an AWS Organizations id such as 'o-a1b2c3d4e5'"),
+    _json("an AWS Organizations id", _ORG_RE),
+]
 RoomName = Annotated[
     str,
     _check(
@@ -196,12 +324,19 @@ RoomName = Annotated[
         "a room name: 3-32 characters of a-z, 0-9 and '-', starting with a "
         "letter and not ending with '-' (it is used in resource names)",
     ),
+    _json("3-32 characters of a-z, 0-9 and '-' (used in resource names)", _ROOM_NAME_RE),
 ]
 DatasetName = Annotated[
-    str, _check(_DATASET_NAME_RE, "a dataset name: lower-case letters, digits and '-'")
+    str,
+    _check(_DATASET_NAME_RE, "a dataset name: lower-case letters, digits and '-'"),
+    _json("lower-case letters, digits and '-'", _DATASET_NAME_RE),
 ]
-BucketName = Annotated[str, AfterValidator(_bucket_name)]
-KeyPrefix = Annotated[str, AfterValidator(_prefix)]
+BucketName = Annotated[str, AfterValidator(_bucket_name), _json("an S3 bucket name", _BUCKET_RE)]
+KeyPrefix = Annotated[
+    str,
+    AfterValidator(_prefix),
+    _json("a literal S3 key prefix ending in '/'", _PREFIX_RE, maxLength=MAX_PREFIX_CHARS),
+]
 RoleArn = Annotated[
     str,
     _check(
@@ -209,18 +344,32 @@ RoleArn = Annotated[
         "an IAM role ARN such as 'arn:aws:iam::222222222222:role/DataScientist' "
         "(account roots, users and wildcards are not allowed)",
     ),
+    _json("an IAM role ARN of the room's account", _ROLE_ARN_RE),
 ]
 KmsKeyArn = Annotated[
     str,
     _check(
         _KMS_KEY_ARN_RE, "a KMS key ARN such as 'arn:aws:kms:us-east-1:111111111111:key/<uuid>'"
     ),
+    _json("a KMS key ARN in the production account and region", _KMS_KEY_ARN_RE),
 ]
-Email = Annotated[str, _check(_EMAIL_RE, "an e-mail address")]
-Ticket = Annotated[str, _check(_TICKET_RE, "a ticket id such as 'SEC-1234'")]
-Statement = Annotated[str, _not_blank(10)]
-Cidr = Annotated[str, AfterValidator(_cidr)]
-Date = Annotated[dt.date, BeforeValidator(_no_date_coercion)]
+Email = Annotated[str, BeforeValidator(_email_input), _json("an e-mail address", format="email")]
+Ticket = Annotated[
+    str,
+    _check(_TICKET_RE, "a ticket id such as 'SEC-1234' (at most 32 letters, then digits)"),
+    _json("a ticket id such as SEC-1234", _TICKET_RE),
+]
+Statement = Annotated[
+    str,
+    _not_blank(10),
+    _json("a statement of at least 10 characters", minLength=10, maxLength=MAX_STATEMENT_CHARS),
+]
+Cidr = Annotated[
+    str, AfterValidator(_cidr), _json("a private IPv4 block (RFC 1918) between /16 and /24")
+]
+Date = Annotated[
+    dt.date, BeforeValidator(_no_date_coercion), _json("a date, YYYY-MM-DD", format="date")
+]
 
 
 class _Frozen(BaseModel):
@@ -245,7 +394,7 @@ class Dataset(_Frozen):
     classification: Classification
     tenancy: Tenancy
     contains: tuple[str, ...] = ()
-    description: str = ""
+    description: str = Field(default="", max_length=MAX_STATEMENT_CHARS)
 
     @property
     def sensitive(self) -> bool:
@@ -258,9 +407,10 @@ class Dataset(_Frozen):
 PriorName = Annotated[
     str,
     _check(
-        re.compile(r"^[a-z][a-z0-9-]{0,62}$"),
+        _PRIOR_RE,
         "a prior name: 1-63 characters of a-z, 0-9 and '-', starting with a letter",
     ),
+    _json("1-63 characters of a-z, 0-9 and '-'", _PRIOR_RE),
 ]
 
 
@@ -294,7 +444,24 @@ GuardDutyFeature = Literal[
 ]
 #: Every detector feature a production account has; a room turns them all on unless told less.
 ALL_GUARDDUTY_FEATURES: tuple[GuardDutyFeature, ...] = get_args(GuardDutyFeature)
-DetectorId = Annotated[str, _check(re.compile(r"^[a-f0-9]{32}$"), "a GuardDuty detector id")]
+DetectorId = Annotated[
+    str,
+    _check(_DETECTOR_RE, "a GuardDuty detector id"),
+    _json("a GuardDuty detector id", _DETECTOR_RE),
+]
+
+
+def _guardduty_features(value: tuple[str, ...]) -> tuple[str, ...]:
+    # ThreatDetection refuses a detector without S3 protection (MON-3): say so before synth.
+    if "S3_DATA_EVENTS" not in value:
+        raise _error(
+            f"{shorten(list(value))} lacks S3_DATA_EVENTS: a room exists to hold production "
+            "data in S3, so GuardDuty's S3 protection is always on (MON-3)"
+        )
+    repeated = sorted({f for f in value if value.count(f) > 1})
+    if repeated:
+        raise _error(f"{repeated} listed more than once")
+    return value
 
 
 class Monitoring(_Frozen):
@@ -303,8 +470,10 @@ class Monitoring(_Frozen):
     alert_emails: tuple[Email, ...] = Field(
         default=(), description="besides the manifest's security_approvers"
     )
-    min_finding_severity: float = Field(default=4.0, ge=1.0, le=10.0)
-    guardduty_features: tuple[GuardDutyFeature, ...] = ALL_GUARDDUTY_FEATURES
+    min_finding_severity: float = Field(default=4.0, ge=1.0, le=10.0, allow_inf_nan=False)
+    guardduty_features: Annotated[
+        tuple[GuardDutyFeature, ...], AfterValidator(_guardduty_features)
+    ] = ALL_GUARDDUTY_FEATURES
     existing_guardduty_detector_id: DetectorId | None = None
     existing_config_recorder: bool = False
     trail_lock_days: int = Field(default=365, ge=365, le=3650)
@@ -417,61 +586,50 @@ def _render_path(loc: Iterable[str | int]) -> str:
     return out
 
 
-class _Lines:
-    """Maps a field path to the YAML line it came from, for messages a person can act on."""
+def _is_prior(loc: Sequence[str | int]) -> bool:
+    return "priors" in loc
 
-    def __init__(self, text: str) -> None:
-        try:
-            self._root: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError:
-            self._root = None
 
-    def line(self, loc: Sequence[str | int]) -> int | None:
-        node = self._root
-        best = node.start_mark.line + 1 if node is not None else None
-        for part in loc:
-            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-                nxt = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-                if nxt is None:
-                    return best
-                best = next(k for k, v in node.value if v is nxt).start_mark.line + 1
-                node = nxt
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if part >= len(node.value):
-                    return best
-                node = node.value[part]
-                best = node.start_mark.line + 1
-            else:
-                return best
-        return best
+#: What YAML made of an unquoted value, for "quote it" messages on text fields.
+_YAML_TYPES = {bool: "true/false", int: "a number", float: "a number", dt.date: "a date"}
 
 
 def _problems_from(
-    error: ValidationError, prefix: Sequence[str | int], lines: _Lines
+    error: ValidationError, prefix: Sequence[str | int], lines: ParsedYaml
 ) -> list[Problem]:
     out = []
     for item in error.errors(include_url=False):
         loc = [*prefix, *[p for p in item["loc"] if not (isinstance(p, str) and "[" in p)]]
         value = item.get("input")
         kind = item["type"]
+        secret = _is_prior(loc)
         if kind == "dataroom":
-            message = item["msg"]
+            ctx = item.get("ctx") or {}
+            message = str(ctx.get("redacted") if secret else ctx.get("message", item["msg"]))
         elif kind == "missing":
             message = "is required"
-        elif kind == "extra_forbidden" and "priors" in item["loc"]:
+        elif kind == "extra_forbidden" and secret:
             message = (
                 "is not a field of a prior: a prior's value never goes in the manifest (CHG-4); "
                 "set it in the room's secret with `aws secretsmanager put-secret-value`"
             )
         elif kind == "extra_forbidden":
             message = "is not a known field (check the spelling; unknown fields are rejected)"
+        elif secret:
+            # Never echo anything under priors: a value there may be the prior itself (CHG-4).
+            message = f"{item['msg']} (the value is not shown: priors are never echoed)"
         elif kind in ("enum", "literal_error"):
             expected = item.get("ctx", {}).get("expected", "")
-            message = f"{value!r} is not one of {expected}"
+            message = f"{shorten(value)} is not one of {expected}"
+        elif kind == "string_type" and type(value) in _YAML_TYPES:
+            message = (
+                f"{shorten(value)} was read by YAML as {_YAML_TYPES[type(value)]}: "
+                "quote it to make it text"
+            )
+        elif kind in ("too_short", "too_long") and isinstance(value, list | tuple):
+            message = f"{item['msg']}"
         else:
-            message = f"{value!r}: {item['msg'].removeprefix('Value error, ')}"
-            if kind in ("too_short", "too_long") and isinstance(value, list | tuple):
-                message = f"{item['msg']}"
+            message = f"{shorten(value)}: {item['msg'].removeprefix('Value error, ')}"
         out.append(Problem(_render_path(loc), message, lines.line(loc)))
     return out
 
@@ -479,35 +637,62 @@ def _problems_from(
 # --- parsing -----------------------------------------------------------------------------------
 
 
-def load_manifest(path: str | Path, *, today: dt.date | None = None) -> Manifest:
+def load_manifest(
+    path: str | Path,
+    *,
+    today: dt.date | None = None,
+    max_room_days: int = DEFAULT_MAX_ROOM_DAYS,
+) -> Manifest:
     """Read and validate a manifest file; raise :class:`ManifestError` listing every problem."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise ManifestError(
-            source, [Problem("", f"cannot read the manifest: {exc.strerror}")]
+            source, [Problem("", f"cannot read the manifest: {exc.strerror or exc}")]
         ) from None
-    return parse_manifest(text, source=source, today=today)
+    if len(raw) > MAX_BYTES:
+        raise ManifestError(
+            source,
+            [Problem("", f"the manifest is larger than {MAX_BYTES // (1024 * 1024)} MiB", 1)],
+        )
+    try:
+        text = decode(raw)
+    except ManifestYamlError as exc:
+        raise ManifestError(source, [Problem("", exc.message, exc.line)]) from None
+    return parse_manifest(text, source=source, today=today, max_room_days=max_room_days)
+
+
+_SECURITY_APPROVERS = TypeAdapter(tuple[Email, ...])
 
 
 def parse_manifest(
-    text: str, *, source: str = "<memory>", today: dt.date | None = None
+    text: str,
+    *,
+    source: str = "<memory>",
+    today: dt.date | None = None,
+    max_room_days: int = DEFAULT_MAX_ROOM_DAYS,
 ) -> Manifest:
-    """Validate manifest text. ``today`` fixes the date expiry is judged against (tests)."""
+    """Validate manifest text. ``today`` fixes the date expiry is judged against (tests).
+
+    ``max_room_days`` is the longest a room may last from ``today`` (the baseline's
+    ``max_room_days``).
+    """
     today = today or dt.date.today()
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ManifestError(source, [Problem("", f"not valid YAML: {exc}", line)]) from None
+        parsed = read_yaml(text)
+    except ManifestYamlError as exc:
+        message = exc.message
+        if _is_prior(exc.path) and "characters long" not in message:
+            message = "cannot be read (the value is not shown: priors are never echoed)"
+        raise ManifestError(source, [Problem(_render_path(exc.path), message, exc.line)]) from None
+    data = parsed.data
     if not isinstance(data, Mapping):
         raise ManifestError(
             source, [Problem("", "expected a mapping with 'production', 'datasets' and 'rooms'", 1)]
         )
 
-    lines = _Lines(text)
     problems: list[Problem] = []
 
     known_top = {"production", "security_approvers", "datasets", "rooms"}
@@ -515,17 +700,19 @@ def parse_manifest(
         if key not in known_top:
             problems.append(
                 Problem(
-                    str(key),
+                    shorten(key, 40).strip("'"),
                     f"is not a known field (expected one of {', '.join(sorted(known_top))})",
-                    lines.line([str(key)]),
+                    parsed.line([key]),
                 )
             )
 
     def section(model: Any, value: Any, loc: list[str | int]) -> Any:
         try:
-            return TypeAdapter(model).validate_python(value)
+            if isinstance(model, TypeAdapter):
+                return model.validate_python(value)
+            return model.model_validate(value)
         except ValidationError as exc:
-            problems.extend(_problems_from(exc, loc, lines))
+            problems.extend(_problems_from(exc, loc, parsed))
             return None
 
     production = None
@@ -535,7 +722,7 @@ def parse_manifest(
         production = section(Production, data["production"], ["production"])
 
     security_approvers = (
-        section(tuple[Email, ...], data.get("security_approvers") or (), ["security_approvers"])
+        section(_SECURITY_APPROVERS, data.get("security_approvers") or (), ["security_approvers"])
         or ()
     )
 
@@ -546,7 +733,7 @@ def parse_manifest(
             Problem(
                 "datasets",
                 "expected a non-empty list of catalog datasets",
-                lines.line(["datasets"]) or 1,
+                parsed.line(["datasets"]) or 1,
             )
         )
         raw_datasets = []
@@ -559,7 +746,7 @@ def parse_manifest(
     raw_rooms = data.get("rooms")
     if not isinstance(raw_rooms, list) or not raw_rooms:
         problems.append(
-            Problem("rooms", "expected a non-empty list of rooms", lines.line(["rooms"]) or 1)
+            Problem("rooms", "expected a non-empty list of rooms", parsed.line(["rooms"]) or 1)
         )
         raw_rooms = []
     for i, raw in enumerate(raw_rooms):
@@ -567,11 +754,27 @@ def parse_manifest(
         if room is not None:
             rooms.append((i, room))
 
-    raw_names = {raw.get("name") for raw in raw_datasets if isinstance(raw, Mapping)}
-    catalog = {ds.name: ds for _, ds in datasets}
+    # Names of catalog entries that failed validation: a room asking for one is not told the
+    # dataset does not exist on top of the dataset's own problem.
+    raw_names = {
+        raw["name"]
+        for raw in raw_datasets
+        if isinstance(raw, Mapping) and isinstance(raw.get("name"), str)
+    }
+    catalog: dict[str, Dataset] = {}
+    for _, ds in datasets:
+        catalog.setdefault(ds.name, ds)
     problems.extend(
         _cross_checks(
-            production, security_approvers, datasets, rooms, catalog, raw_names, today, lines
+            production,
+            security_approvers,
+            datasets,
+            rooms,
+            catalog,
+            raw_names,
+            today,
+            max_room_days,
+            parsed,
         )
     )
 
@@ -593,14 +796,20 @@ def _cross_checks(
     datasets: Sequence[tuple[int, Dataset]],
     rooms: Sequence[tuple[int, Room]],
     catalog: Mapping[str, Dataset],
-    raw_dataset_names: set[Any],
+    raw_dataset_names: set[str],
     today: dt.date,
-    lines: _Lines,
+    max_room_days: int,
+    lines: ParsedYaml,
 ) -> list[Problem]:
     problems: list[Problem] = []
 
-    def add(loc: list[str | int], message: str) -> None:
-        problems.append(Problem(_render_path(loc), message, lines.line(loc)))
+    def add(
+        loc: list[str | int], message: str, line_of: FieldPath | list[str | int] | None = None
+    ) -> None:
+        line = lines.line(line_of if line_of is not None else loc)
+        problems.append(Problem(_render_path(loc), message, line))
+
+    production_partition = partition_of(production.region) if production is not None else None
 
     seen: dict[str, int] = {}
     for i, ds in datasets:
@@ -612,22 +821,24 @@ def _cross_checks(
             )
         seen.setdefault(ds.name, i)
         if production is not None and ds.kms_key_arn:
-            match = _KMS_KEY_ARN_RE.fullmatch(ds.kms_key_arn)
-            assert match is not None
-            if match.group(2) != production.account:
-                add(
-                    ["datasets", i, "kms_key_arn"],
-                    f"{ds.kms_key_arn!r} is in account {match.group(2)}, expected the production "
-                    f"account {production.account}",
-                )
+            _key_problems(ds, ["datasets", i, "kms_key_arn"], production, add)
         unknown = sorted(set(ds.contains) - KNOWN_CONTENTS)
         if unknown:
             add(
                 ["datasets", i, "contains"],
-                f"{unknown} not known: expected any of {sorted(KNOWN_CONTENTS)}",
+                f"{shorten(unknown)} not known: expected any of {sorted(KNOWN_CONTENTS)}",
             )
+    _catalogue_overlaps(datasets, add)
 
+    security = {email.lower() for email in security_approvers}
     room_seen: dict[str, int] = {}
+    detectors: dict[tuple[str, str], tuple[int, Room]] = {}
+    recorders: dict[tuple[str, str], tuple[int, Room]] = {}
+    trails: dict[str, list[str]] = {}
+    if production is not None:
+        trails[production.account] = ["the production read trail"]
+    read_resources: set[tuple[str, str]] = set()
+    latest = today + dt.timedelta(days=max_room_days)
     for i, room in rooms:
         loc: list[str | int] = ["rooms", i]
         if room.name in room_seen:
@@ -637,15 +848,49 @@ def _cross_checks(
                 "room names must be unique",
             )
         room_seen.setdefault(room.name, i)
+        if room.name in RESERVED_ROOM_NAMES:
+            add(
+                [*loc, "name"],
+                f"{room.name!r} is reserved: the production stack's names use it "
+                f"({', '.join(sorted(RESERVED_ROOM_NAMES))}); choose another name",
+            )
+
+        region = room.region or (production.region if production is not None else None)
+        room_partition = partition_of(region) if region else None
+        if (
+            production_partition is not None
+            and room.region is not None
+            and room_partition != production_partition
+        ):
+            add(
+                [*loc, "region"],
+                f"{room.region!r} is in partition {room_partition}, production "
+                f"({production.region if production else ''}) in {production_partition}: "
+                "roles cannot be assumed across partitions; choose a region of "
+                f"{production_partition}",
+            )
 
         for j, principal in enumerate(room.principals):
             match = _ROLE_ARN_RE.fullmatch(principal)
             assert match is not None
-            if match.group(1) != room.account:
+            arn_partition, arn_account = match.group(1), match.group(2)
+            if arn_partition not in known_partitions():
                 add(
                     [*loc, "principals", j],
-                    f"{principal!r} is in account {match.group(1)}; a room's principals must be "
-                    f"roles of the room's own account {room.account}",
+                    f"{shorten(principal)} names partition {shorten(arn_partition, 20)}, which "
+                    f"is not an AWS partition ({', '.join(sorted(known_partitions()))})",
+                )
+            elif room_partition is not None and arn_partition != room_partition:
+                add(
+                    [*loc, "principals", j],
+                    f"{shorten(principal)} is in partition {arn_partition}, the room's region "
+                    f"{region} in {room_partition}",
+                )
+            if arn_account != room.account:
+                add(
+                    [*loc, "principals", j],
+                    f"{shorten(principal)} is in account {arn_account}; a room's principals must "
+                    f"be roles of the room's own account {room.account}",
                 )
 
         priors_seen: set[str] = set()
@@ -660,7 +905,7 @@ def _cross_checks(
                 add([*loc, "datasets", j, "name"], f"{grant.name!r} is listed twice")
             grants_seen.add(grant.name)
             if grant.name not in catalog and grant.name not in raw_dataset_names:
-                known = ", ".join(sorted(catalog)) or "none"
+                known = shorten(", ".join(sorted(catalog)) or "none", 200).strip("'")
                 add(
                     [*loc, "datasets", j, "name"],
                     f"{grant.name!r} is not a dataset of the catalog (known: {known})",
@@ -672,6 +917,15 @@ def _cross_checks(
                 f"{room.expires.isoformat()} is in the past: an expired room grants nothing; "
                 "extend it with a new approval or move it to phase 'definition'",
             )
+        if room.expires > latest:
+            add(
+                [*loc, "expires"],
+                f"{room.expires.isoformat()} is {(room.expires - today).days} days from today "
+                f"({today.isoformat()}): a room lasts at most {max_room_days} days (the "
+                f"baseline's max_room_days), so expire it on or before {latest.isoformat()}; to "
+                "go on after that, extend it with a new ticket and approval, or raise "
+                "max_room_days in the baseline",
+            )
         if room.reads_production and not room.datasets:
             add(
                 [*loc, "datasets"],
@@ -679,17 +933,186 @@ def _cross_checks(
                 "at least one dataset with a justification",
             )
 
+        _approval_problems(room, loc, add)
+
+        if region is not None:
+            place = (room.account, region)
+            in_production = production is not None and place == (
+                production.account,
+                production.region,
+            )
+            if in_production and room.monitoring.existing_guardduty_detector_id is None:
+                add(
+                    [*loc, "monitoring", "existing_guardduty_detector_id"],
+                    f"room {room.name!r} lives in the production account and region, whose "
+                    "GuardDuty detector already exists (MON-3 runs in production): set "
+                    "monitoring.existing_guardduty_detector_id to production's detector id",
+                    [*loc],
+                )
+            elif room.monitoring.existing_guardduty_detector_id is None:
+                if place in detectors:
+                    first = detectors[place][1]
+                    add(
+                        [*loc, "monitoring", "existing_guardduty_detector_id"],
+                        f"rooms {first.name!r} and {room.name!r} both create a GuardDuty "
+                        f"detector in account {room.account}, {region}; AWS allows one per "
+                        "account and region, so the second deploy would fail: deploy one, then "
+                        "set monitoring.existing_guardduty_detector_id to its detector id on "
+                        "every other room of that account and region",
+                        [*loc],
+                    )
+                detectors.setdefault(place, (i, room))
+            if in_production and not room.monitoring.existing_config_recorder:
+                add(
+                    [*loc, "monitoring", "existing_config_recorder"],
+                    f"room {room.name!r} lives in the production account and region, whose "
+                    "AWS Config recorder already exists (the baseline runs there): set "
+                    "monitoring.existing_config_recorder: true",
+                    [*loc],
+                )
+            elif not room.monitoring.existing_config_recorder:
+                if place in recorders:
+                    first = recorders[place][1]
+                    add(
+                        [*loc, "monitoring", "existing_config_recorder"],
+                        f"rooms {first.name!r} and {room.name!r} both create an AWS Config "
+                        f"recorder in account {room.account}, {region}; AWS allows one per "
+                        "account and region, so the second deploy would fail: set "
+                        "monitoring.existing_config_recorder: true on every room of that "
+                        "account and region but one",
+                        [*loc],
+                    )
+                recorders.setdefault(place, (i, room))
+            in_account = trails.setdefault(room.account, [])
+            in_account.append(f"room {room.name!r}")
+            if len(in_account) == MAX_TRAILS_PER_REGION + 1:
+                add(
+                    [*loc, "account"],
+                    f"account {room.account} would hold {len(in_account)} CloudTrail trails "
+                    f"({shorten(', '.join(in_account), 120).strip(chr(39))}); AWS allows "
+                    f"{MAX_TRAILS_PER_REGION} per region and each room's multi-region trail "
+                    "counts in every region: put this room in another account",
+                )
+
         wanted = [catalog[g.name] for g in room.datasets if g.name in catalog]
-        problems.extend(_mixing_problems(room, loc, wanted, security_approvers, lines))
+        if room.reads_production:
+            read_resources.update((ds.bucket, ds.prefix) for ds in wanted)
+        problems.extend(_mixing_problems(room, loc, wanted, security, lines))
+
+    if len(read_resources) > MAX_TRAIL_DATA_RESOURCES:
+        add(
+            ["rooms"],
+            f"the rooms read {len(read_resources)} distinct bucket prefixes; the production read "
+            f"trail (MON-2) records at most {MAX_TRAIL_DATA_RESOURCES} S3 data resources: "
+            "catalogue broader prefixes or split the manifest",
+        )
     return problems
+
+
+def _key_problems(ds: Dataset, loc: list[str | int], production: Production, add: Any) -> None:
+    """A dataset's key: a real partition, the production account, the dataset's own region."""
+    assert ds.kms_key_arn is not None
+    match = _KMS_KEY_ARN_RE.fullmatch(ds.kms_key_arn)
+    assert match is not None
+    arn_partition, key_region, key_account = match.group(1), match.group(2), match.group(3)
+    region_partition = partition_of(key_region)
+    if arn_partition not in known_partitions():
+        add(
+            loc,
+            f"{shorten(ds.kms_key_arn)} names partition {shorten(arn_partition, 20)}, which is "
+            f"not an AWS partition ({', '.join(sorted(known_partitions()))})",
+        )
+    elif region_partition is None:
+        add(loc, f"{shorten(ds.kms_key_arn)} names region {key_region!r}, which is not a region")
+    elif region_partition != arn_partition:
+        add(
+            loc,
+            f"{shorten(ds.kms_key_arn)} is in partition {arn_partition} but its region "
+            f"{key_region} is in {region_partition}",
+        )
+    elif key_region != production.region:
+        add(
+            loc,
+            f"{shorten(ds.kms_key_arn)} is in region {key_region}, dataset bucket "
+            f"{ds.bucket!r} in the production region {production.region}: S3 only uses a key "
+            "of the bucket's own region",
+        )
+    if key_account != production.account:
+        add(
+            loc,
+            f"{shorten(ds.kms_key_arn)} is in account {key_account}, expected the production "
+            f"account {production.account}",
+        )
+
+
+def _labels(ds: Dataset) -> tuple[str, str, frozenset[str]]:
+    return (ds.classification.value, ds.tenancy.value, frozenset(ds.contains))
+
+
+def _catalogue_overlaps(datasets: Sequence[tuple[int, Dataset]], add: Any) -> None:
+    """Refuse a bucket prefix catalogued twice, or inside another entry with other labels.
+
+    ``events/`` labelled public and ``events/process/`` labelled confidential would let a room
+    read confidential data under the public label, and the mixing rules (CHG-2) would never
+    fire. Overlapping entries must carry the same labels (classification, tenancy, contains);
+    the same bucket and prefix twice is refused outright (one name per prefix).
+    """
+    by_key: dict[tuple[str, str], tuple[int, Dataset]] = {}
+    for i, ds in datasets:
+        other = by_key.get((ds.bucket, ds.prefix))
+        if other is not None:
+            add(
+                ["datasets", i, "prefix"],
+                f"s3://{ds.bucket}/{shorten(ds.prefix, 80).strip(chr(39))} is already catalogued "
+                f"as {other[1].name!r} (datasets[{other[0]}]): catalogue each prefix once",
+            )
+            continue
+        by_key[(ds.bucket, ds.prefix)] = (i, ds)
+    for (bucket, prefix), (i, ds) in by_key.items():
+        # Every ancestor prefix of "a/b/c/" is "a/" or "a/b/": a dict lookup each, no pair scan.
+        parts = prefix.split("/")[:-2]
+        ancestor = ""
+        for part in parts:
+            ancestor += part + "/"
+            outer = by_key.get((bucket, ancestor))
+            if outer is None or _labels(outer[1]) == _labels(ds):
+                continue
+            o = outer[1]
+            add(
+                ["datasets", i, "prefix"],
+                f"s3://{bucket}/{shorten(prefix, 80).strip(chr(39))} lies inside "
+                f"{o.name!r} (datasets[{outer[0]}], s3://{bucket}/"
+                f"{shorten(ancestor, 80).strip(chr(39))}) but is labelled differently "
+                f"({ds.classification.value}, {ds.tenancy.value}, contains "
+                f"{sorted(ds.contains)} vs {o.classification.value}, {o.tenancy.value}, contains "
+                f"{sorted(o.contains)}): a room reading {o.name!r} reads this data too; give "
+                "both entries the strictest labels",
+            )
+
+
+def _approval_problems(room: Room, loc: list[str | int], add: Any) -> None:
+    """Two people: the owner never counts as an approver."""
+    owner = room.owner.lower()
+    for j, approver in enumerate(room.approvers):
+        if approver.lower() == owner:
+            add(
+                [*loc, "approvers", j],
+                f"{approver!r} is the room's owner: an owner never approves their own room "
+                "(two people); ask someone else",
+            )
+    if all(a.lower() == owner for a in room.approvers):
+        add(
+            [*loc, "approvers"],
+            "expected at least one approver who is not the owner (two people)",
+        )
 
 
 def _mixing_problems(
     room: Room,
     loc: list[str | int],
     wanted: Sequence[Dataset],
-    security_approvers: Sequence[str],
-    lines: _Lines,
+    security: set[str],
+    lines: ParsedYaml,
 ) -> list[Problem]:
     """CHG-2: data mixing needs a written justification and a security approver."""
     out: list[Problem] = []
@@ -705,6 +1128,7 @@ def _mixing_problems(
                     lines.line(path),
                 )
             )
+            break
     reasons = []
     classes = sorted({ds.classification.value for ds in wanted})
     tenancies = sorted({ds.tenancy.value for ds in wanted})
@@ -728,14 +1152,15 @@ def _mixing_problems(
                 lines.line(loc),
             )
         )
-    if not set(room.approvers) & set(security_approvers):
+    owner = room.owner.lower()
+    if not {a.lower() for a in room.approvers if a.lower() != owner} & security:
         path = [*loc, "approvers"]
-        listed = ", ".join(security_approvers) or "none are declared in 'security_approvers'"
+        listed = ", ".join(sorted(security)) or "none are declared in 'security_approvers'"
         out.append(
             Problem(
                 _render_path(path),
                 f"room {room.name!r} {why} (datasets: {names}): expected at least one "
-                f"security approver ({listed})",
+                f"security approver who is not the owner ({listed})",
                 lines.line(path),
             )
         )

@@ -29,7 +29,7 @@ OTHER_ROLE = f"arn:aws:iam::{ROOM}:role/DataScientist"
 EXTERNAL_ID = "dataroom-abnormal-process-exec-SEC-1234"
 KEY = f"arn:aws:kms:us-east-1:{PROD}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BEFORE = "2026-12-01T12:00:00Z"
-AFTER = "2027-06-01T00:00:01Z"
+AFTER = "2027-05-16T00:00:01Z"
 ADMIN = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],

@@ -123,14 +123,14 @@ def test_principal_removed(before: dict[str, Any], after: dict[str, Any]) -> Non
 def test_expiry_extended(before: dict[str, Any], after: dict[str, Any]) -> None:
     room(before)["expires"] = "2027-03-31"
     assert only(diff_evidence(before, after), "expiry_changes") == [
-        {"room": ROOM, "from": "2027-03-31", "to": "2027-05-31", "change": "extended", "days": 61}
+        {"room": ROOM, "from": "2027-03-31", "to": "2027-05-15", "change": "extended", "days": 45}
     ]
 
 
 def test_expiry_shortened(before: dict[str, Any], after: dict[str, Any]) -> None:
     room(after)["expires"] = "2027-01-31"
     (change,) = only(diff_evidence(before, after), "expiry_changes")
-    assert change["change"] == "shortened" and change["days"] == -120
+    assert change["change"] == "shortened" and change["days"] == -104
 
 
 def test_acknowledgement_added(before: dict[str, Any], after: dict[str, Any]) -> None:
@@ -217,7 +217,7 @@ def test_previous_evidence_through_the_command_line(
     markdown = (out / "REVIEW.md").read_text()
     assert "- phase transitions: abnormal-process-exec: definition -> exploration" in markdown
     assert (
-        "- expiry changes: abnormal-process-exec: extended 2027-03-31 -> 2027-05-31 (+61 days)"
+        "- expiry changes: abnormal-process-exec: extended 2027-03-31 -> 2027-05-15 (+45 days)"
         in markdown
     )
 

@@ -24,7 +24,7 @@ PRINCIPAL = "arn:aws:iam::222222222222:role/DataScientist"
 SCIENTIST = f"dataroom-{ROOM}-scientist"
 READ_ROLE = f"dataroom-{ROOM}-read"
 PREFIXES = ("s3://prod-telemetry/events/process/", "s3://prod-telemetry/events/network/")
-EXPIRES = "2027-06-01T00:00:00Z"
+EXPIRES = "2027-05-16T00:00:00Z"
 
 
 def room_of(review: Review, name: str = ROOM) -> dict[str, Any]:

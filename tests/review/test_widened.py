@@ -36,7 +36,7 @@ def test_the_write_is_on_the_graph_and_flagged(widened: Review) -> None:
     # The added statement has no expiry condition: the edge is no longer bounded by one.
     assert process["bounds"]["expires"] is None
     network = edge_to(widened, NETWORK)
-    assert network["flags"] == [] and network["bounds"]["expires"] == "2027-06-01T00:00:00Z"
+    assert network["flags"] == [] and network["bounds"]["expires"] == "2027-05-16T00:00:00Z"
 
 
 def test_the_write_is_a_gap_and_the_command_would_exit_1(widened: Review) -> None:

@@ -78,7 +78,7 @@ def test_iam1_trust_only_the_room_role_with_external_id_org_source_identity(prod
                 "aws:PrincipalOrgID": "o-exampleorg1",
             },
             "Null": {"sts:SourceIdentity": "false"},
-            "DateLessThan": {"aws:CurrentTime": "2027-06-01T00:00:00Z"},
+            "DateLessThan": {"aws:CurrentTime": "2027-05-16T00:00:00Z"},
         }
 
 
@@ -121,10 +121,10 @@ def test_iam4_every_allow_and_the_trust_stop_at_expiry(prod_template) -> None:
     statements = _read_policy(prod_template)
     for s in statements:
         if s["Effect"] == "Allow":
-            assert s["Condition"]["DateLessThan"] == {"aws:CurrentTime": "2027-06-01T00:00:00Z"}
+            assert s["Condition"]["DateLessThan"] == {"aws:CurrentTime": "2027-05-16T00:00:00Z"}
     (after,) = [s for s in statements if s.get("Sid") == "DenyReadsAfterExpiry"]
     assert after["Condition"] == {
-        "DateGreaterThanEquals": {"aws:CurrentTime": "2027-06-01T00:00:00Z"}
+        "DateGreaterThanEquals": {"aws:CurrentTime": "2027-05-16T00:00:00Z"}
     }
 
 

@@ -105,7 +105,13 @@ def test_several_rooms_get_predictable_stack_names(context) -> None:
     from aws_cdk import App
 
     data = yaml.safe_load(EXAMPLE.read_text())
-    second = dict(data["rooms"][0], name="lateral-movement", vpc_cidr="10.81.0.0/22")
+    second = dict(
+        data["rooms"][0],
+        name="lateral-movement",
+        vpc_cidr="10.81.0.0/22",
+        # One detector and one recorder per account and region: the second room adopts them.
+        monitoring={"existing_guardduty_detector_id": "a" * 32, "existing_config_recorder": True},
+    )
     data["rooms"].append(second)
     manifest = parse_manifest(yaml.safe_dump(data), today=TODAY)
     assert (

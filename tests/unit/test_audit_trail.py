@@ -172,6 +172,11 @@ def test_mon2_rooms_outside_data_phases_add_no_data_events(context) -> None:
         "phase": "definition",
         "datasets": [],
         "principals": ["arn:aws:iam::222222222222:role/DataScientist"],
+        # One detector and one recorder per account and region: the second room adopts them.
+        "monitoring": {
+            "existing_guardduty_detector_id": "a" * 32,
+            "existing_config_recorder": True,
+        },
     }
     data["datasets"].append({**data["datasets"][1], "name": "dns", "prefix": "events/dns/"})
     data["rooms"].append(second)

@@ -332,7 +332,7 @@ def test_chg1_every_taggable_resource_carries_the_room(room_template: Template) 
         "dataroom:ticket": "SEC-1234",
         "dataroom:phase": "exploration",
         "dataroom:owner": "scientist@example.com",
-        "dataroom:expires": "2027-05-31",
+        "dataroom:expires": "2027-05-15",
     }
     tagged = 0
     for logical_id, res in room_template.to_json()["Resources"].items():
