@@ -35,6 +35,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dataroom.spec.results import Results, results_problems
+
 __all__ = [
     "DATA_PHASES",
     "Classification",
@@ -331,6 +333,7 @@ class Room(_Frozen):
     vpc_cidr: Cidr = "10.80.0.0/22"
     monitoring: Monitoring = Monitoring()
     priors: tuple[Prior, ...] = ()
+    results: Results | None = None
 
     @property
     def reads_production(self) -> bool:
@@ -678,6 +681,11 @@ def _cross_checks(
                 f"phase {room.phase.value!r} reads production data: expected "
                 "at least one dataset with a justification",
             )
+
+        for sub, message in results_problems(
+            room.results, phase=room.phase.value, tenancy=room.tenancy.value
+        ):
+            add([*loc, *sub], message)
 
         wanted = [catalog[g.name] for g in room.datasets if g.name in catalog]
         problems.extend(_mixing_problems(room, loc, wanted, security_approvers, lines))
