@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANIFEST ?= examples/rooms.yaml
 BASELINE ?= examples/baseline.yaml
+PHASES_MANIFEST := examples/phases.yaml
 # The pinned Node.js 22 and cdk CLI from package.json come first: jsii and the CLI both use them.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -30,6 +31,12 @@ synth: setup
 	cdk synth --quiet --no-notices -c manifest=$(MANIFEST) -c baseline=$(BASELINE)
 	@$(PY) -m dataroom.cli summary cdk.out --manifest $(MANIFEST)
 	@$(PY) -m dataroom.cli review --assembly cdk.out --manifest $(MANIFEST) --out review
+	@# The example's production phases A and B (PHS-1, PHS-2) go through the same gate and review.
+	@if [ "$(MANIFEST)" = "examples/rooms.yaml" ]; then \
+	  $(PY) -m dataroom.cli validate $(PHASES_MANIFEST) && rm -rf cdk.out.phases && \
+	  cdk synth --quiet --no-notices -c manifest=$(PHASES_MANIFEST) -c baseline=$(BASELINE) -o cdk.out.phases && \
+	  $(PY) -m dataroom.cli review --assembly cdk.out.phases --manifest $(PHASES_MANIFEST) --out review/phases; \
+	fi
 
 test: setup
 	$(PY) -m pytest

@@ -56,6 +56,7 @@ from dataroom.manifest_yaml import (
     read_yaml,
     shorten,
 )
+from dataroom.spec.results import Results, results_problems
 
 __all__ = [
     "DATA_PHASES",
@@ -500,6 +501,7 @@ class Room(_Frozen):
     vpc_cidr: Cidr = "10.80.0.0/22"
     monitoring: Monitoring = Monitoring()
     priors: tuple[Prior, ...] = ()
+    results: Results | None = None
 
     @property
     def reads_production(self) -> bool:
@@ -993,6 +995,10 @@ def _cross_checks(
                     f"{MAX_TRAILS_PER_REGION} per region and each room's multi-region trail "
                     "counts in every region: put this room in another account",
                 )
+        for sub, message in results_problems(
+            room.results, phase=room.phase.value, tenancy=room.tenancy.value
+        ):
+            add([*loc, *sub], message)
 
         wanted = [catalog[g.name] for g in room.datasets if g.name in catalog]
         if room.reads_production:

@@ -36,3 +36,8 @@ def external_id(room: Room) -> str:
     It is not a secret; it stops the confused-deputy problem should a role ARN be reused.
     """
     return f"dataroom-{room.name}-{room.ticket}"
+
+
+def dal_external_id(room: Room) -> str:
+    """The ExternalId the data access layer presents to a phase-B room's tenant reader role."""
+    return f"dataroom-{room.name}-dal-{room.ticket}"

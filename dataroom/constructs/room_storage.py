@@ -77,6 +77,8 @@ class RoomStorage(Construct):
         self._key = encryption_key
         self._called_via = tuple(called_via_services)
         self._account = Stack.of(self).account
+        #: bucket id -> its perimeter denies, which access points may later be exempted from.
+        self._perimeter_denies: dict[str, list[iam.PolicyStatement]] = {}
 
         self.access_logs_bucket = s3.Bucket(
             self,
@@ -156,6 +158,38 @@ class RoomStorage(Construct):
         """Read end results (with the room key)."""
         return self.results_bucket.grant_read(grantee)
 
+    def admit_reads_through_access_points(self, access_point_arns: Sequence[str]) -> None:
+        """Let requests through these access points of the results bucket pass its perimeter.
+
+        The perimeter denies (other accounts, outside the glovebox) stop applying to requests
+        that name one of ``access_point_arns`` (``s3:DataAccessPointArn``); each access point's
+        own policy and the bucket's per-reader allow then decide, and writes through any access
+        point stay denied (PHS-1). Direct requests to the bucket are judged exactly as before.
+        """
+        if not access_point_arns:
+            return
+        for statement in self._perimeter_denies[self.results_bucket.node.id]:
+            statement.add_condition(
+                "StringNotEquals", {"s3:DataAccessPointArn": list(access_point_arns)}
+            )
+        self.results_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyWritesThroughAccessPoints",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=[
+                    "s3:PutObject",
+                    "s3:PutObjectAcl",
+                    "s3:PutObjectTagging",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                    "s3:RestoreObject",
+                ],
+                resources=[self.results_bucket.arn_for_objects("*")],
+                conditions={"Null": {"s3:DataAccessPointArn": "false"}},
+            )
+        )
+
     def _perimeter(
         self,
         bucket: s3.Bucket,
@@ -164,19 +198,20 @@ class RoomStorage(Construct):
         trusted_roles: Sequence[iam.IRole],
     ) -> None:
         not_a_service = {"aws:PrincipalIsAWSService": "false"}
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyPrincipalsOutsideTheRoomAccount",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:*"],
-                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
-                conditions={
-                    "StringNotEquals": {"aws:PrincipalAccount": self._account},
-                    "BoolIfExists": not_a_service,
-                },
-            )
+        denies = self._perimeter_denies.setdefault(bucket.node.id, [])
+        outside_account = iam.PolicyStatement(
+            sid="DenyPrincipalsOutsideTheRoomAccount",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:*"],
+            resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+            conditions={
+                "StringNotEquals": {"aws:PrincipalAccount": self._account},
+                "BoolIfExists": not_a_service,
+            },
         )
+        bucket.add_to_resource_policy(outside_account)
+        denies.append(outside_account)
         if vpc_endpoint is None:
             return
         conditions: dict[str, Any] = {
@@ -188,16 +223,16 @@ class RoomStorage(Construct):
             conditions["ForAllValues:StringNotEquals"] = {"aws:CalledVia": list(self._called_via)}
         if trusted_roles:
             conditions["ArnNotEquals"] = {"aws:PrincipalArn": [r.role_arn for r in trusted_roles]}
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyDataAccessFromOutsideTheGlovebox",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=list(DATA_PLANE_ACTIONS),
-                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
-                conditions=conditions,
-            )
+        outside_glovebox = iam.PolicyStatement(
+            sid="DenyDataAccessFromOutsideTheGlovebox",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=list(DATA_PLANE_ACTIONS),
+            resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+            conditions=conditions,
         )
+        bucket.add_to_resource_policy(outside_glovebox)
+        denies.append(outside_glovebox)
 
     def _require_room_key(self, bucket: s3.Bucket) -> None:
         bucket.add_to_resource_policy(

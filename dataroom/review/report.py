@@ -36,6 +36,7 @@ from dataroom.review.evidence import (
 from dataroom.review.facts import monitoring_facts, network_facts
 from dataroom.review.graph import bound_labels, build_room_graph, render_mermaid
 from dataroom.review.nag import nag_results
+from dataroom.review.phases import phase_findings, phases_section, publication_facts
 from dataroom.review.threats import (
     BY_MANIFEST,
     CONTROL_TITLES,
@@ -173,6 +174,7 @@ def _review_room(
         "monitoring": monitoring,
         "controls": {k: v.to_json() for k, v in controls.items()},
         "threat_map": threat_map(controls),
+        "publication": publication_facts(stack),
         "gaps": gaps,
     }
 
@@ -237,6 +239,7 @@ def _evidence(
                     c for c, r in controls.items() if r["status"] == NOT_APPLICABLE
                 ),
                 "gaps": len(room["gaps"]),
+                "publication": room.get("publication"),
             }
         )
     checks = [
@@ -364,6 +367,14 @@ def build_review(
         generated_at=generated_at,
         git=(git or git_state)(manifest_file.resolve().parent),
     )
+    findings = phase_findings(
+        previous,
+        evidence["rooms"],
+        {r.name: r.results.phase_b_justification if r.results else None for r in manifest.rooms},
+    )
+    gaps.extend(f"room {f['room']}: PHS-3 {f['kind']}: {f['detail']}" for f in findings if f["gap"])
+    evidence["gaps"] = len(gaps)
+    evidence["phase_findings"] = findings
     if previous is not None:
         evidence["difference"] = diff_evidence(previous, evidence)
     review = {
@@ -942,4 +953,5 @@ def render_markdown(review: dict[str, Any], evidence: dict[str, Any]) -> str:
     lines += _production_section(review)
     lines += _nag_section(review["nag"])
     lines += _evidence_section(evidence)
+    lines += phases_section(review, evidence)
     return "\n".join(lines).rstrip() + "\n"

@@ -22,11 +22,17 @@ from dataroom.constructs.dns_firewall import DnsFirewall
 from dataroom.constructs.permission_boundary import RoomPermissionBoundary
 from dataroom.constructs.query_guard import QueryGuard
 from dataroom.constructs.remediation import Remediation
+from dataroom.constructs.results_publication import (
+    DataAccessLayerReader,
+    ResultsConsumer,
+    ResultsPublication,
+)
 from dataroom.constructs.threat_detection import ThreatDetection
 from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
-from dataroom.naming import external_id, read_role_arn, scientist_role_name
+from dataroom.naming import dal_external_id, external_id, read_role_arn, scientist_role_name
 from dataroom.policies.acknowledgements import acknowledge_room_stack
+from dataroom.spec.results import PUBLISHING_PHASES
 
 #: The manifest's ``log_retention_days`` as CloudWatch Logs' retention values.
 RETENTION: dict[int, logs.RetentionDays] = {
@@ -138,6 +144,7 @@ class DataRoomStack(Stack):
         if provider is not None:
             iam.PermissionsBoundary.of(provider).clear()
         self.scientist_role = self._scientist_role(manifest, room)
+        self.results_publication = self._results_publication(room)
 
         tags = {
             "dataroom:room": room.name,
@@ -169,10 +176,57 @@ class DataRoomStack(Stack):
             adopted["config_recorder"] = "existing"
         # Read by DataRoomChecks and the review: what this template is, and what it adopted.
         self.template_options.metadata = {
-            "dataroom": {"kind": "room", "room": room.name, "adopted": adopted}
+            "dataroom": {
+                "kind": "room",
+                "room": room.name,
+                "phase": room.phase.value,
+                "adopted": adopted,
+                "results": (
+                    self.results_publication.metadata() if self.results_publication else None
+                ),
+            }
         }
 
         acknowledge_room_stack(self)
+
+    def _results_publication(self, room: Room) -> ResultsPublication | None:
+        """PHS-1/PHS-2: who reads end results in production-a / production-b, and how."""
+        results = room.results
+        if results is None or room.phase.value not in PUBLISHING_PHASES:
+            return None
+        consumers = [
+            ResultsConsumer(
+                name=c.name,
+                role=iam.Role.from_role_arn(self, f"Consumer-{c.name}", c.role_arn, mutable=False),
+                vpc_id=c.vpc_id,
+                vpce_id=c.vpce_id,
+            )
+            for c in results.internal_consumers
+        ]
+        dal = None
+        if results.dal is not None:
+            dal = DataAccessLayerReader(
+                role=iam.Role.from_role_arn(self, "Dal", results.dal.role_arn, mutable=False),
+                external_id=dal_external_id(room),
+                expires=room.expires,
+                vpce_id=results.dal.vpce_id,
+                vpc_id=results.dal.vpc_id,
+                tenant_tag=results.dal.tenant_tag,
+                tenants=results.dal.tenants,
+            )
+        publication = ResultsPublication(
+            self,
+            "ResultsPublication",
+            results_bucket=self.storage.results_bucket,
+            encryption_key=self.room_key.key,
+            room_name=room.name,
+            phase=room.phase.value,
+            consumers=consumers,
+            dal=dal,
+        )
+        self.storage.admit_reads_through_access_points(list(publication.access_point_arns.values()))
+        self.boundary.policy.add_statements(publication.boundary_statement())
+        return publication
 
     def _priors(self, room: Room) -> dict[str, secretsmanager.Secret]:
         """CHG-4: one KMS-encrypted secret per declared prior; the value is never in the app.

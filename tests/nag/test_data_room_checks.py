@@ -185,8 +185,18 @@ def test_read_role_usable_outside_the_glovebox_is_caught(
     assert names and "outside any VPC endpoint" in names[0], names
 
 
+#: Rules whose weakening needs a production-phase room, which the example does not have: each is
+#: caught by a gate test on examples/phases.yaml instead.
+WEAKENED_ELSEWHERE = {
+    "PHS1ResultsReaders": "tests/phases/test_phase_gate.py",
+    "PHS2DalTenantPrefix": "tests/phases/test_phase_gate.py",
+}
+
+
 def test_every_rule_has_a_weakening_test() -> None:
-    assert set(WEAKENINGS) == {rule.rule_id for rule in RULES}
+    assert set(WEAKENINGS) | set(WEAKENED_ELSEWHERE) == {rule.rule_id for rule in RULES}
+    for path in WEAKENED_ELSEWHERE.values():
+        assert (Path(__file__).resolve().parents[2] / path).is_file()
 
 
 @pytest.mark.parametrize("rule_id", sorted(WEAKENINGS))
@@ -348,4 +358,6 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-DRF2LogRetention",
         "DataRoom-DRF2Region",
         "DataRoom-CHG4NoPlainPriors",
+        "DataRoom-PHS1ResultsReaders",
+        "DataRoom-PHS2DalTenantPrefix",
     } == NEVER_SUPPRESSIBLE

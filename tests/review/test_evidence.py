@@ -169,7 +169,10 @@ def test_previous_evidence_through_the_command_line(
 ) -> None:
     previous = copy.deepcopy(example_review.evidence)
     older = room(previous)
-    older.update(phase="definition", expires="2027-03-31", datasets=["process-events"])
+    # A phase change comes with a ticket of its own (PHS-3), so the difference is clean.
+    older.update(
+        phase="definition", ticket="SEC-1000", expires="2027-03-31", datasets=["process-events"]
+    )
     older["principals"] = []
     dropped = previous["acknowledgements"].pop()
     path = tmp_path / "previous.json"

@@ -17,6 +17,8 @@ from dataroom.policies.rules import (
     net3_endpoint_perimeter,
     net5_flow_logs,
     net6_dns_firewall,
+    phs1_results_readers,
+    phs2_dal_tenant,
     qry1_query_guard,
     s3_customer_key,
     s3_key_rotation,
@@ -47,6 +49,8 @@ RULES: tuple[Rule, ...] = (
     drf2_log_retention.RULE,
     drf2_region.RULE,
     chg4_no_plain_priors.RULE,
+    phs1_results_readers.RULE,
+    phs2_dal_tenant.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.
