@@ -23,6 +23,9 @@ from dataroom.policies.rules import (
     s3_public_access_blocked,
     s3_retained,
     s3_tls_only,
+    wbn1_notebook_isolated,
+    wbn2_package_repository,
+    wbn4_workbench_endpoints,
 )
 from dataroom.policies.rules.base import Rule
 
@@ -47,6 +50,9 @@ RULES: tuple[Rule, ...] = (
     drf2_log_retention.RULE,
     drf2_region.RULE,
     chg4_no_plain_priors.RULE,
+    wbn1_notebook_isolated.RULE,
+    wbn2_package_repository.RULE,
+    wbn4_workbench_endpoints.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.
