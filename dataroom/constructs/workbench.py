@@ -254,12 +254,10 @@ class Workbench(Construct):
                 tags=[CfnTag(key="dataroom:user", value=user)],
             )
             # Teardown order: CloudFormation deletes a notebook (and SageMaker its network
-            # interface) before what it depends on: its endpoints, the security group rules,
-            # the role's policies and the subnets.
-            for endpoint in self.endpoints.values():
-                notebook.node.add_dependency(endpoint)
+            # interface) before anything it depends on: the whole VPC (subnets, route tables,
+            # endpoints), its security group and rules, and the role's policies.
+            notebook.node.add_dependency(glovebox.vpc)
             notebook.node.add_dependency(self.security_group)
-            notebook.node.add_dependency(subnets[index % len(subnets)])
             if policy is not None:
                 notebook.node.add_dependency(policy)
             notebook.node.add_dependency(self.access_policy)
