@@ -343,7 +343,9 @@ def _notebook_problems(notebook: dict[str, Any], subnets: frozenset[str]) -> lis
 def check_notebook(event: dict[str, Any]) -> dict[str, Any]:
     """Stop a notebook that is outside the glovebox (WBN-1) and report it; never raises."""
     detail = event.get("detail")
-    name = detail.get("NotebookInstanceName") if isinstance(detail, dict) else None
+    if not isinstance(detail, dict):
+        detail = {}
+    name = detail.get("NotebookInstanceName")
     if not isinstance(name, str):
         LOGGER.error("malformed notebook event, nothing done: no NotebookInstanceName")
         return _result("error", "none", "NotebookInstanceName: expected str")
