@@ -186,7 +186,8 @@ WEAKENINGS: dict[str, tuple[Rule, Callable[[Template], None], str]] = {
 
 
 @pytest.mark.parametrize(
-    "rule", [wbn1_notebook_isolated.RULE, wbn2_package_repository.RULE, wbn4_workbench_endpoints.RULE]
+    "rule",
+    [wbn1_notebook_isolated.RULE, wbn2_package_repository.RULE, wbn4_workbench_endpoints.RULE],
 )
 def test_rule_passes_the_example(rule: Rule, room_template_json: Template) -> None:
     assert _findings(rule, room_template_json) == []
