@@ -200,14 +200,17 @@ class Workbench(Construct):
             description="dataroom workbench: HTTPS to the room endpoints only",
             allow_all_outbound=False,
         )
+        # By id, so the rule is inline in the group (one resource, which moto also models).
         self.security_group.add_egress_rule(
-            glovebox.endpoint_security_group, ec2.Port.tcp(443), "HTTPS to the room's endpoints"
+            ec2.Peer.security_group_id(glovebox.endpoint_security_group.security_group_id),
+            ec2.Port.tcp(443),
+            "HTTPS to the room endpoints",
         )
         if s3_prefix_list_id:
             self.security_group.add_egress_rule(
                 ec2.Peer.prefix_list(s3_prefix_list_id),
                 ec2.Port.tcp(443),
-                "HTTPS to S3 through the room's gateway endpoint",
+                "HTTPS to S3 through the room gateway endpoint",
             )
 
         self._mirror(stack, encryption_key, execution_role)
@@ -254,10 +257,18 @@ class Workbench(Construct):
                 tags=[CfnTag(key="dataroom:user", value=user)],
             )
             # Teardown order: CloudFormation deletes a notebook (and SageMaker its network
-            # interface) before anything it depends on: the whole VPC (subnets, route tables,
-            # endpoints), its security group and rules, and the role's policies.
-            notebook.node.add_dependency(glovebox.vpc)
-            notebook.node.add_dependency(self.security_group)
+            # interface) before anything it depends on: the VPC, every subnet with its route
+            # table, every endpoint, its security group and rules, and the role's policies.
+            # (Not the VPC construct as a whole: that holds CDK's default-SG custom resource.)
+            for dependency in (
+                glovebox.vpc.node.default_child,
+                *subnets,
+                glovebox.s3_endpoint,
+                *glovebox.interface_endpoints.values(),
+                self.security_group,
+            ):
+                assert dependency is not None
+                notebook.node.add_dependency(dependency)
             if policy is not None:
                 notebook.node.add_dependency(policy)
             notebook.node.add_dependency(self.access_policy)

@@ -147,14 +147,21 @@ def workbench_facts(stack: StackTemplate) -> dict[str, Any] | None:
         }
         for lid, r in stack.resources("AWS::CodeArtifact::Repository")
     ]
-    reaches = sorted(
-        {
-            _egress_text(stack, rule)
-            for _, resource in stack.resources("AWS::EC2::SecurityGroupEgress")
-            for rule in [resource.get("Properties", {})]
-            if any(refers_to(rule.get("GroupId"), g) for _, nb in notebooks for g in _group_ids(nb))
-        }
-    )
+    groups_of_notebooks = {g for _, nb in notebooks for g in _group_ids(nb)}
+    egress = [
+        rule
+        for group in sorted(groups_of_notebooks)
+        for rule in as_list(stack.properties(group).get("SecurityGroupEgress"))
+    ]
+    egress += [
+        resource.get("Properties", {})
+        for _, resource in stack.resources("AWS::EC2::SecurityGroupEgress")
+        if any(
+            refers_to(resource.get("Properties", {}).get("GroupId"), g)
+            for g in groups_of_notebooks
+        )
+    ]
+    reaches = sorted({_egress_text(stack, rule) for rule in egress})
     stop_rules = [
         lid
         for lid, r in stack.resources("AWS::Events::Rule")

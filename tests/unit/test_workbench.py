@@ -77,17 +77,15 @@ def test_security_group_reaches_the_rooms_endpoints_only(room_template_json, not
     (group_ref,) = resource["Properties"]["SecurityGroupIds"]
     group_id = group_ref["Fn::GetAtt"][0]
     group = room_template_json["Resources"][group_id]["Properties"]
-    # no inline rule: the one egress rule is the separate resource below
-    assert "SecurityGroupEgress" not in group
     assert "SecurityGroupIngress" not in group
-    egress = [
-        r["Properties"]
+    assert not [
+        r
         for r in _of_type(room_template_json, "AWS::EC2::SecurityGroupEgress").values()
         if refers_to(r["Properties"]["GroupId"], group_id)
     ]
-    assert len(egress) == 1
-    (rule,) = egress
+    (rule,) = group["SecurityGroupEgress"]
     assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 443, 443)
+    assert "CidrIp" not in rule
     target = rule["DestinationSecurityGroupId"]["Fn::GetAtt"][0]
     endpoints = _of_type(room_template_json, "AWS::EC2::VPCEndpoint")
     assert any(
