@@ -157,8 +157,7 @@ def workbench_facts(stack: StackTemplate) -> dict[str, Any] | None:
         resource.get("Properties", {})
         for _, resource in stack.resources("AWS::EC2::SecurityGroupEgress")
         if any(
-            refers_to(resource.get("Properties", {}).get("GroupId"), g)
-            for g in groups_of_notebooks
+            refers_to(resource.get("Properties", {}).get("GroupId"), g) for g in groups_of_notebooks
         )
     ]
     reaches = sorted({_egress_text(stack, rule) for rule in egress})
@@ -261,6 +260,14 @@ def _boundary_denies(ctx: RoomContext, action: str, key: str) -> bool:
     )
 
 
+def _policy_denies(ctx: RoomContext, action: str, key: str) -> bool:
+    """Whether an identity policy of the room denies ``action`` on a condition on ``key``."""
+    return any(
+        s.get("Effect") == "Deny" and action in as_list(s.get("Action")) and _condition(s, key)
+        for _, s in _policies(ctx.stack)
+    )
+
+
 def _workbench(ctx: RoomContext) -> dict[str, Any] | None:
     return workbench_facts(ctx.stack)
 
@@ -284,6 +291,11 @@ def wbn1(ctx: RoomContext, r: ControlResult) -> None:
             "imds", nb["imds_min_version"] == "2", f"{name}: IMDS minimum v{nb['imds_min_version']}"
         )
     create = "sagemaker:CreateNotebookInstance"
+    r.check(
+        "boundary",
+        _boundary_denies(ctx, create, "aws:PrincipalArn"),
+        "the room boundary lets only the workbench role create notebooks",
+    )
     for key in (
         "sagemaker:DirectInternetAccess",
         "sagemaker:RootAccess",
@@ -292,9 +304,9 @@ def wbn1(ctx: RoomContext, r: ControlResult) -> None:
         "sagemaker:InstanceTypes",
     ):
         r.check(
-            "boundary",
-            _boundary_denies(ctx, create, key),
-            f"the room boundary denies CreateNotebookInstance on {key}",
+            "guardrails",
+            _policy_denies(ctx, create, key),
+            f"the workbench role's guardrails deny CreateNotebookInstance on {key}",
         )
 
 
