@@ -89,9 +89,12 @@ class Workbench(Construct):
     - WBN-1: each notebook runs in the room's isolated subnets behind a security group whose only
       egress is HTTPS to the room's endpoint security group; no direct internet access, no root,
       an IMDSv2-only platform, its volume encrypted with the room key, an instance type from the
-      allow-list. The room's permission boundary refuses any notebook that is not so (for every
-      room role, so nobody in the room creates a second, open notebook by hand), any Studio
-      domain, and any lifecycle configuration but the room's.
+      allow-list. The room's permission boundary lets no room role but the workbench role create
+      or update a notebook, and none at all create a Studio domain or a lifecycle configuration;
+      the workbench role's guardrail policy denies any notebook that breaks the settings above
+      (so nobody in the room creates a second, open notebook by hand). The settings live in that
+      policy, not in the boundary, because the boundary is one managed policy (6,144 characters)
+      shared by every control of the room.
     - WBN-2: a CodeArtifact domain (room key) and repository whose only upstream is public PyPI;
       package groups block the upstream for every PyPI package except those of ``packages``. The
       lifecycle script points pip at the repository through the room's endpoints. The domain and
