@@ -203,7 +203,7 @@ class Workbench(Construct):
             description="dataroom workbench: HTTPS to the room endpoints only",
             allow_all_outbound=False,
         )
-        # By id, so the rule is inline in the group (one resource, which moto also models).
+        # By id, so the rule is inline in the group: one resource holds all the group says.
         self.security_group.add_egress_rule(
             ec2.Peer.security_group_id(glovebox.endpoint_security_group.security_group_id),
             ec2.Port.tcp(443),

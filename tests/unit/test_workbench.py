@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -240,6 +242,11 @@ def test_lifecycle_configures_pip_and_the_idle_stop(room_template_json, notebook
     assert "aws codeartifact get-authorization-token" in script
     assert "autostop.py --idle-minutes 60" in script
     assert "pandas<3,>=2.2" in script
+    if shutil.which("bash"):
+        syntax = subprocess.run(
+            ["bash", "-n"], input=script, capture_output=True, text=True, check=False
+        )
+        assert syntax.returncode == 0, syntax.stderr
     _, resource = notebook
     assert "LifecycleConfigName" in resource["Properties"]
 

@@ -14,7 +14,8 @@ install -d -m 0755 /opt/dataroom
 cat > /opt/dataroom/pip-config.sh <<'DATAROOM_PIP'
 @@PIP_CONFIG@@
 DATAROOM_PIP
-bash /opt/dataroom/pip-config.sh
+# A failure must not fail the start: without the mirror pip finds nothing; cron retries hourly.
+bash /opt/dataroom/pip-config.sh || echo "dataroom: pip not configured yet" >&2
 
 # WBN-3: stop the instance after @@IDLE_MINUTES@@ idle minutes.
 cat > /opt/dataroom/autostop.py <<'DATAROOM_AUTOSTOP'
