@@ -350,4 +350,7 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-DRF2LogRetention",
         "DataRoom-DRF2Region",
         "DataRoom-CHG4NoPlainPriors",
+        "DataRoom-WBN1NotebookIsolated",
+        "DataRoom-WBN2PackageRepository",
+        "DataRoom-WBN4WorkbenchEndpoints",
     } == NEVER_SUPPRESSIBLE
