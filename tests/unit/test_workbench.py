@@ -404,3 +404,19 @@ def test_construct_rejects_bad_props(props: dict[str, Any], expected: str) -> No
             alerts=None,  # type: ignore[arg-type]
             **arguments,
         )
+
+
+def test_a_room_without_workbench_refuses_every_notebook() -> None:
+    from dataroom.constructs.workbench import no_workbench_statement
+
+    statement = no_workbench_statement().to_statement_json()
+    assert statement["Effect"] == "Deny" and statement["Resource"] == "*"
+    assert "Condition" not in statement
+    assert {
+        "sagemaker:CreateNotebookInstance",
+        "sagemaker:UpdateNotebookInstance",
+        "sagemaker:CreatePresignedNotebookInstanceUrl",
+        "sagemaker:CreateDomain",
+        "sagemaker:CreatePresignedDomainUrl",
+        "sagemaker:CreateNotebookInstanceLifecycleConfig",
+    } <= set(statement["Action"])
