@@ -171,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--today", type=_date, help="judge expiry against this day, YYYY-MM-DD (default today)"
     )
     review.set_defaults(func=_review)
+    from dataroom.workbench_lock import add_parser as add_workbench_parser
+
+    add_workbench_parser(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

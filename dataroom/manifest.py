@@ -57,6 +57,7 @@ from dataroom.manifest_yaml import (
     shorten,
 )
 from dataroom.spec.results import Results, results_problems
+from dataroom.spec.workbench import Workbench
 
 __all__ = [
     "DATA_PHASES",
@@ -502,6 +503,7 @@ class Room(_Frozen):
     monitoring: Monitoring = Monitoring()
     priors: tuple[Prior, ...] = ()
     results: Results | None = None
+    workbench: Workbench | None = None
 
     @property
     def reads_production(self) -> bool:

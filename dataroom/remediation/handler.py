@@ -118,6 +118,8 @@ def _remedy(action: str, summary: str, *event_names: str) -> Callable[[Remedy], 
 
 def handler(event: object, context: object) -> dict[str, Any]:
     """Undo the tampering ``event`` records if it touched the room, and report it. Never raises."""
+    if isinstance(event, dict) and event.get("detail-type") == NOTEBOOK_STATE_CHANGE:
+        return check_notebook(event)
     try:
         detail = _detail(event)
     except MalformedEventError as error:
@@ -320,3 +322,64 @@ def _report(room: Room, detail: dict[str, Any], result: dict[str, Any], summary:
         )
     except (ClientError, BotoCoreError) as error:
         LOGGER.error("could not publish the report to %s: %s", room.topic_arn, error)
+
+
+# --- workbench (WBN-1) -------------------------------------------------------------------------
+
+#: The state-change event SageMaker sends when a notebook instance starts.
+NOTEBOOK_STATE_CHANGE = "SageMaker Notebook Instance State Change"
+
+
+def _notebook_problems(notebook: dict[str, Any], subnets: frozenset[str]) -> list[str]:
+    """What puts a notebook outside the glovebox: direct internet access or a foreign subnet."""
+    problems = []
+    if notebook.get("DirectInternetAccess") != "Disabled":
+        problems.append(f"direct internet access {notebook.get('DirectInternetAccess', 'Enabled')}")
+    if notebook.get("SubnetId") not in subnets:
+        problems.append(f"subnet {notebook.get('SubnetId') or 'none'} is not the room's")
+    return problems
+
+
+def check_notebook(event: dict[str, Any]) -> dict[str, Any]:
+    """Stop a notebook that is outside the glovebox (WBN-1) and report it; never raises."""
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        detail = {}
+    name = detail.get("NotebookInstanceName")
+    if not isinstance(name, str):
+        LOGGER.error("malformed notebook event, nothing done: no NotebookInstanceName")
+        return _result("error", "none", "NotebookInstanceName: expected str")
+    pseudo = {
+        "eventSource": "sagemaker.amazonaws.com",
+        "eventName": f"NotebookInstance{detail.get('NotebookInstanceStatus', '')}",
+        "eventID": event.get("id"),
+        "eventTime": event.get("time"),
+        "awsRegion": event.get("region"),
+        "userIdentity": {"invokedBy": "sagemaker.amazonaws.com"},
+    }
+    try:
+        room = Room.from_environment()
+        subnets = json.loads(os.environ.get("ROOM_SUBNETS", "[]"))
+        if not isinstance(subnets, list):
+            raise ValueError(f"ROOM_SUBNETS={subnets!r}: expected a JSON list of subnet ids")
+    except (KeyError, ValueError) as error:
+        LOGGER.error("configuration: %s: %s", type(error).__name__, error)
+        return _result("error", "StopNotebookInstance", f"configuration: {error}")
+    try:
+        sagemaker = _client("sagemaker")
+        notebook = sagemaker.describe_notebook_instance(NotebookInstanceName=name)
+        problems = _notebook_problems(notebook, frozenset(subnets))
+        if not problems:
+            return _ignored(f"notebook {name} is inside the glovebox")
+        if notebook.get("NotebookInstanceStatus") == "InService":
+            sagemaker.stop_notebook_instance(NotebookInstanceName=name)
+            done = "stopped"
+        else:
+            done = f"found {notebook.get('NotebookInstanceStatus')} (not stopped)"
+    except (ClientError, BotoCoreError) as error:
+        return _failed(room, pseudo, "StopNotebookInstance", f"{type(error).__name__}: {error}")
+    result = _result(
+        "remediated", "StopNotebookInstance", f"{done} notebook {name}: {'; '.join(problems)}"
+    )
+    _report(room, pseudo, result, f"stopped notebook {name} outside the glovebox")
+    return result

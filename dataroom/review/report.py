@@ -47,6 +47,7 @@ from dataroom.review.threats import (
     detect_controls,
     threat_map,
 )
+from dataroom.review.workbench import render_workbench, workbench_facts
 
 __all__ = ["Review", "ReviewError", "build_review", "render_markdown", "write_review"]
 
@@ -172,6 +173,7 @@ def _review_room(
         "mermaid": render_mermaid(graph, _account_roles(assembly)),
         "network": network,
         "monitoring": monitoring,
+        "workbench": workbench_facts(stack),
         "controls": {k: v.to_json() for k, v in controls.items()},
         "threat_map": threat_map(controls),
         "publication": publication_facts(stack),
@@ -563,6 +565,7 @@ def _room_section(room: dict[str, Any]) -> list[str]:
     lines += _network_section(room["network"])
     lines += ["### Monitoring (room template)", ""]
     lines += _monitoring_section(room["monitoring"])
+    lines += render_workbench(room.get("workbench"))
     lines += _threat_section(room)
     return lines
 

@@ -17,6 +17,7 @@ from dataroom.manifest import Manifest, Room
 from dataroom.review.assembly import StackTemplate, action_matches, as_list, refers_to, statements
 from dataroom.review.facts import monitoring_facts
 from dataroom.review.graph import READ_ACTIONS, AccessGraph, Node
+from dataroom.review.workbench import WORKBENCH_TITLES
 from dataroom.template_policy import CDK_SG_PROVIDER_LOGICAL_PREFIX
 
 __all__ = [
@@ -51,6 +52,7 @@ CONTROL_TITLES: dict[str, str] = {
     "NET-6": "DNS firewall association blocking all but AWS service domains",
     "QRY-1": "enforced Athena workgroup with a bytes-scanned cut-off, encrypted results",
     "CHG-2": "data-mixing rules of the manifest",
+    **WORKBENCH_TITLES,
 }
 
 #: DESIGN.md's threat map: threat -> (control id, aspect of the control or None, note).
@@ -84,10 +86,19 @@ STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
             ("NET-6", None, ""),
             ("S3-3", None, ""),
             ("CHG-2", None, ""),
+            ("WBN-1", None, "workbench"),
+            ("WBN-2", None, "packages"),
+            ("WBN-4", None, "workbench access path"),
         ),
     ),
-    ("Denial of service", (("QRY-1", None, ""), ("IAM-3", None, "read-only roles"))),
-    ("Elevation of privilege", (("IAM-5", None, ""), ("IAM-6", None, ""))),
+    (
+        "Denial of service",
+        (("QRY-1", None, ""), ("IAM-3", None, "read-only roles"), ("WBN-3", None, "idle stop")),
+    ),
+    (
+        "Elevation of privilege",
+        (("IAM-5", None, ""), ("IAM-6", None, ""), ("WBN-1", "root", "no root on notebooks")),
+    ),
 )
 
 
@@ -776,6 +787,8 @@ def _chg2(ctx: RoomContext, r: ControlResult) -> None:
     )
 
 
+from dataroom.review import workbench  # noqa: E402 - its detectors take this module's types
+
 DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
     "IAM-1": _iam1,
     "IAM-3": _iam3,
@@ -793,6 +806,10 @@ DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
     "NET-6": _net6,
     "QRY-1": _qry1,
     "CHG-2": _chg2,
+    "WBN-1": workbench.wbn1,
+    "WBN-2": workbench.wbn2,
+    "WBN-3": workbench.wbn3,
+    "WBN-4": workbench.wbn4,
 }
 
 

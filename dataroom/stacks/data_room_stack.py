@@ -28,6 +28,7 @@ from dataroom.constructs.results_publication import (
     ResultsPublication,
 )
 from dataroom.constructs.threat_detection import ThreatDetection
+from dataroom.constructs.workbench import Workbench, no_workbench_statement
 from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import dal_external_id, external_id, read_role_arn, scientist_role_name
@@ -145,6 +146,23 @@ class DataRoomStack(Stack):
             iam.PermissionsBoundary.of(provider).clear()
         self.scientist_role = self._scientist_role(manifest, room)
         self.results_publication = self._results_publication(room)
+        # WBN-1..4: notebooks inside the glovebox; without one, the boundary refuses notebooks.
+        self.workbench: Workbench | None = None
+        if room.workbench is not None:
+            self.workbench = Workbench(
+                self,
+                "Workbench",
+                room_name=room.name,
+                glovebox=self.glovebox,
+                encryption_key=self.room_key.key,
+                execution_role=self.scientist_role,
+                boundary=self.boundary.policy,
+                alerts=self.alerts,
+                remediation=self.remediation,
+                **room.workbench.to_props(),
+            )
+        else:
+            self.boundary.policy.add_statements(no_workbench_statement())
 
         tags = {
             "dataroom:room": room.name,

@@ -20,6 +20,7 @@ from tests.iam.evaluator import (
     decisions,
     evaluate,
 )
+from tests.iam.resolve import Resolver
 
 PROD = "111111111111"
 ROOM = "222222222222"
@@ -67,7 +68,10 @@ def policies(example_app: App) -> dict[str, dict[str, Any]]:
     return {
         "trust": read_role["Properties"]["AssumeRolePolicyDocument"],
         "read": read_policy["Properties"]["PolicyDocument"],
-        "boundary": boundary["Properties"]["PolicyDocument"],
+        # resolved: the workbench's statements name the room's endpoint
+        "boundary": Resolver(room, account=ROOM, region="us-east-1").resolve(
+            boundary["Properties"]["PolicyDocument"]
+        ),
         "scientist_assume": _doc(scientist_statements),
     }
 

@@ -43,6 +43,7 @@ from botocore.exceptions import ClientError
 
 from dataroom.stacks import DataRoomStack
 from tests.moto.deploy import SKIPPED_BY_MOTO, DeployedStack, policy_document
+from tests.moto.test_workbench_moto import workbench_service_names
 
 pytestmark = pytest.mark.moto
 
@@ -203,6 +204,7 @@ def test_glovebox_reaches_aws_through_its_endpoints_only(
     ]
     by_service = {e["ServiceName"]: e for e in endpoints}
     expected = {f"com.amazonaws.{region}.{name}" for name in ("s3", *INTERFACE_SERVICES)}
+    expected |= workbench_service_names(region)  # the example room has a workbench
     assert set(by_service) == expected
     assert len(endpoints) == len(expected)
 

@@ -171,6 +171,8 @@ def _interface_endpoint_without_private_dns(room: dict[str, Any], prod: dict[str
         r
         for r in _resources(room, "AWS::EC2::VPCEndpoint")
         if r["Properties"]["VpcEndpointType"] == "Interface"
+        # one only NET-2 watches (the workbench's own endpoints are WBN-4's too)
+        and str(r["Properties"]["ServiceName"]).endswith(".kms")
     )
     endpoint["Properties"]["PrivateDnsEnabled"] = False
 

@@ -25,6 +25,9 @@ from dataroom.policies.rules import (
     s3_public_access_blocked,
     s3_retained,
     s3_tls_only,
+    wbn1_notebook_isolated,
+    wbn2_package_repository,
+    wbn4_workbench_endpoints,
 )
 from dataroom.policies.rules.base import Rule
 
@@ -51,6 +54,9 @@ RULES: tuple[Rule, ...] = (
     chg4_no_plain_priors.RULE,
     phs1_results_readers.RULE,
     phs2_dal_tenant.RULE,
+    wbn1_notebook_isolated.RULE,
+    wbn2_package_repository.RULE,
+    wbn4_workbench_endpoints.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.
