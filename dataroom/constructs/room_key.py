@@ -44,6 +44,20 @@ class RoomKey(Construct):
         )
         if alias:
             self.key.add_alias(f"alias/{alias}")
+        # A grant is a second, invisible key policy: any admin of the account (the default
+        # statement delegates kms:* to IAM) could hand use of the key to anyone. Only grants an
+        # integrated AWS service creates for a resource (an encrypted volume, a function's
+        # environment) are allowed.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyGrantsNotForAwsResources",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
+            )
+        )
 
     @property
     def key_arn(self) -> str:

@@ -17,6 +17,10 @@ from dataroom.policies.rules import (
     net3_endpoint_perimeter,
     net5_flow_logs,
     net6_dns_firewall,
+    per1_service_source,
+    per2_called_via_scoped,
+    per2_sharing_without_boundary,
+    per3_endpoint_pinned,
     qry1_query_guard,
     s3_customer_key,
     s3_key_rotation,
@@ -47,6 +51,10 @@ RULES: tuple[Rule, ...] = (
     drf2_log_retention.RULE,
     drf2_region.RULE,
     chg4_no_plain_priors.RULE,
+    per1_service_source.RULE,
+    per2_called_via_scoped.RULE,
+    per2_sharing_without_boundary.RULE,
+    per3_endpoint_pinned.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.
