@@ -346,3 +346,26 @@ def test_per2_boundary_deny_with_a_condition_does_not_count() -> None:
     deny = resources["Boundary"]["Properties"]["PolicyDocument"]["Statement"][1]
     deny["Condition"] = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
     assert _judge(per2_sharing_without_boundary, resources, "Role")
+
+
+# --- the documentation lists them ---------------------------------------------------------------
+
+
+def test_docs_list_every_way_out_and_rule() -> None:
+    from dataroom.policies.data_perimeter import CLOSED_ELSEWHERE, WAYS_OUT
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "perimeter.md").read_text()
+    for way in WAYS_OUT:
+        assert f"`{way.sid}`" in text
+        for action in way.actions:
+            assert f"`{action}`" in text, action
+    for action, sid, _ in CLOSED_ELSEWHERE:
+        assert f"`{action}` | `{sid}`" in text
+    for rule in (
+        per1_service_source,
+        per2_called_via_scoped,
+        per2_sharing_without_boundary,
+        per3_endpoint_pinned,
+    ):
+        assert f"`DataRoom-{rule.RULE.rule_id}`" in text
