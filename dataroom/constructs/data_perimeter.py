@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import jsii
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import IValidation
 
 from dataroom.policies.data_perimeter import (
+    MANAGED_POLICY_MAX_CHARS,
     QUERIES_OUTSIDE_THE_WORKGROUP_SID,
     QUERY_RUNNING_ACTIONS,
     WAYS_OUT,
@@ -55,10 +60,36 @@ def perimeter_statements(*, account: str, workgroup_arn: str) -> list[iam.Policy
 
 
 def add_room_perimeter(boundary: iam.ManagedPolicy, *, workgroup_arn: str) -> None:
-    """Append the PER-2 statements to ``boundary`` (a room's permission boundary policy)."""
+    """Append the PER-2 statements to ``boundary`` (a room's permission boundary policy).
+
+    Also refuses to synthesize a boundary larger than AWS accepts for a managed policy
+    (:class:`BoundaryFits`): every statement added to the boundary spends the same budget.
+    """
     boundary.add_statements(
         *perimeter_statements(account=Stack.of(boundary).account, workgroup_arn=workgroup_arn)
     )
+    boundary.node.add_validation(BoundaryFits(boundary))
+
+
+@jsii.implements(IValidation)
+class BoundaryFits:
+    """IAM refuses a managed policy over 6,144 characters (whitespace not counted): the deploy
+    would fail late, in CloudFormation. The count is of the synthesized document, whose
+    intrinsics (``Fn::Join`` of the partition) are a little longer than the deployed text."""
+
+    def __init__(self, policy: iam.ManagedPolicy) -> None:
+        self._policy = policy
+
+    def validate(self) -> list[str]:
+        document = Stack.of(self._policy).resolve(self._policy.document)
+        size = len("".join(json.dumps(document, separators=(",", ":")).split()))
+        if size <= MANAGED_POLICY_MAX_CHARS:
+            return []
+        return [
+            f"IAM-5/PER-2: the permission boundary is {size} characters; IAM accepts at most "
+            f"{MANAGED_POLICY_MAX_CHARS} for a managed policy. Merge or shorten statements "
+            "(action wildcards) before adding more (docs/perimeter.md, 'Boundary budget')."
+        ]
 
 
 def grant_secret_read_through_endpoint(

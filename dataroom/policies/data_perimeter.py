@@ -25,66 +25,45 @@ class WayOut:
 
 WAYS_OUT: tuple[WayOut, ...] = (
     WayOut(
-        sid="PER2DenySnapshotAndImageSharing",
+        sid="PER2DenySnapshotImageAndDatabaseSharing",
         reason="An EBS snapshot or AMI shared (createVolumePermission / launchPermission) or "
-        "exported to S3 is a full copy of a volume in another account's hands",
+        "exported, an RDS, Redshift or DynamoDB snapshot, export or data share, a backup copied "
+        "to another vault: each is a full copy in another account's hands",
         actions=(
             "ec2:ModifySnapshotAttribute",
             "ec2:ModifyImageAttribute",
             "ec2:ModifyFpgaImageAttribute",
-            "ec2:DisableSnapshotBlockPublicAccess",
-            "ec2:DisableImageBlockPublicAccess",
+            "ec2:Disable*BlockPublicAccess",
             "ec2:CreateStoreImageTask",
-            "ec2:ExportImage",
+            "ec2:Export*",
             "ec2:CreateInstanceExportTask",
-            "ec2:CreateTrafficMirrorSession",
-            "ec2:CreateTrafficMirrorTarget",
-        ),
-    ),
-    WayOut(
-        sid="PER2DenyDatabaseSnapshotSharingAndExport",
-        reason="RDS, Redshift and DynamoDB snapshots, exports and data shares copy whole data "
-        "stores to other accounts or to buckets the caller names",
-        actions=(
-            "rds:ModifyDBSnapshotAttribute",
-            "rds:ModifyDBClusterSnapshotAttribute",
-            "rds:StartExportTask",
+            "ec2:CreateTrafficMirror*",
+            "rds:ModifyDB*SnapshotAttribute",
             "rds:CreateIntegration",
-            "redshift:AuthorizeSnapshotAccess",
-            "redshift:AuthorizeDataShare",
+            "redshift:Authorize*",
             "redshift:AssociateDataShareConsumer",
             "dynamodb:ExportTableToPointInTime",
-            "dynamodb:PutResourcePolicy",
+            "backup:PutBackupVaultAccessPolicy",
         ),
     ),
     WayOut(
-        sid="PER2DenyLogExportAndSubscription",
-        reason="Subscription filters, destinations, export tasks, deliveries and account "
-        "policies stream or copy log groups (trail, flow logs) to another account",
+        sid="PER2DenyLogExportAndAlertSilencing",
+        reason="Subscription filters, destinations, export tasks, deliveries, account policies "
+        "and observability links stream or copy log groups (trail, flow logs) to another "
+        "account; a subscription filter policy, redrive change or topic data-protection policy "
+        "silences the security team's alerts without unsubscribing anyone, and a new "
+        "subscription sends every alert and anything published outside the room",
         actions=(
             "logs:PutSubscriptionFilter",
-            "logs:PutDestination",
-            "logs:PutDestinationPolicy",
+            "logs:PutDestination*",
             "logs:CreateExportTask",
-            "logs:PutDeliveryDestination",
-            "logs:PutDeliveryDestinationPolicy",
-            "logs:PutDeliverySource",
+            "logs:PutDelivery*",
             "logs:CreateDelivery",
             "logs:PutAccountPolicy",
             "logs:PutResourcePolicy",
-            "logs:PutDataProtectionPolicy",
-            "logs:DeleteDataProtectionPolicy",
-            "oam:CreateLink",
-            "oam:CreateSink",
+            "logs:*DataProtectionPolicy",
+            "oam:Create*",
             "oam:PutSinkPolicy",
-        ),
-    ),
-    WayOut(
-        sid="PER2DenyAlertSilencing",
-        reason="A subscription filter policy, redrive change or topic data-protection policy "
-        "silences the security team's alerts without unsubscribing anyone; a new subscription "
-        "sends every alert (and anything published) to an address outside the room",
-        actions=(
             "sns:SetSubscriptionAttributes",
             "sns:PutDataProtectionPolicy",
             "sns:Subscribe",
@@ -93,73 +72,46 @@ WAYS_OUT: tuple[WayOut, ...] = (
     ),
     WayOut(
         sid="PER2DenyResourceSharing",
-        reason="RAM shares, resource policies and catalogue grants open a room resource to "
-        "principals of other accounts",
+        reason="RAM shares, resource policies, catalogue grants, access points, access grants "
+        "and bucket notification, inventory and analytics destinations open a room resource "
+        "(or its object names) to principals of other accounts",
         actions=(
-            "ram:CreateResourceShare",
-            "ram:AssociateResourceShare",
-            "ram:UpdateResourceShare",
-            "ram:AcceptResourceShareInvitation",
-            "ram:EnableSharingWithAwsOrganization",
+            "ram:Create*",
+            "ram:Associate*",
+            "ram:Update*",
+            "ram:Accept*",
+            "ram:Enable*",
             "glue:PutResourcePolicy",
-            "lakeformation:GrantPermissions",
-            "lakeformation:BatchGrantPermissions",
-            "lakeformation:PutDataLakeSettings",
+            "lakeformation:*GrantPermissions",
             "secretsmanager:PutResourcePolicy",
+            "dynamodb:PutResourcePolicy",
+            "kinesis:PutResourcePolicy",
+            "ssm:PutResourcePolicy",
+            "ssm:ModifyDocumentPermission",
+            "sqs:AddPermission",
             "ecr:SetRepositoryPolicy",
             "ecr:PutRegistryPolicy",
             "ecr:PutReplicationConfiguration",
-            "ssm:ModifyDocumentPermission",
-            "ssm:PutResourcePolicy",
-            "sqs:AddPermission",
-            "kinesis:PutResourcePolicy",
-            "s3:PutAccessPointPolicy",
-            "s3:PutAccessPointPolicyForObjectLambda",
-            "s3:PutMultiRegionAccessPointPolicy",
+            "s3:Put*AccessPointPolicy*",
             "s3:CreateMultiRegionAccessPoint",
             "s3:CreateAccessGrant",
             "s3:PutAccessGrantsInstanceResourcePolicy",
             "s3:PutBucketNotification",
             "s3:PutInventoryConfiguration",
             "s3:PutAnalyticsConfiguration",
-            "s3:PutStorageLensConfiguration",
         ),
     ),
     WayOut(
-        sid="PER2DenyBackupCopiesOut",
-        reason="Backup vault policies and copy jobs put recovery points (full copies) into "
-        "vaults of other accounts",
-        actions=(
-            "backup:PutBackupVaultAccessPolicy",
-            "backup:StartCopyJob",
-            "backup:CreateBackupPlan",
-            "backup:UpdateBackupPlan",
-        ),
-    ),
-    WayOut(
-        sid="PER2DenyCrossAccountTargetsAndPermissions",
-        reason="Event bus permissions, API destinations, function URLs, layer permissions, "
-        "async destinations and e-mail send data to other accounts or the internet from the "
-        "service side, where no VPC route applies",
+        sid="PER2DenyServiceSideEgress",
+        reason="Event bus permissions, function URLs, layer permissions, asynchronous "
+        "destinations and e-mail send data to other accounts or the internet from the service "
+        "side, where no VPC route applies",
         actions=(
             "events:PutPermission",
-            "events:CreateApiDestination",
-            "events:UpdateApiDestination",
-            "events:CreateConnection",
-            "events:UpdateConnection",
-            "events:CreateEndpoint",
-            "pipes:CreatePipe",
-            "pipes:UpdatePipe",
-            "lambda:CreateFunctionUrlConfig",
-            "lambda:UpdateFunctionUrlConfig",
+            "lambda:*FunctionUrlConfig",
             "lambda:AddLayerVersionPermission",
-            "lambda:PutFunctionEventInvokeConfig",
-            "lambda:UpdateFunctionEventInvokeConfig",
-            "ses:SendEmail",
-            "ses:SendRawEmail",
-            "ses:SendBulkEmail",
-            "ses:SendTemplatedEmail",
-            "ses:SendBulkTemplatedEmail",
+            "lambda:*FunctionEventInvokeConfig",
+            "ses:Send*",
         ),
     ),
 )
@@ -168,31 +120,19 @@ WAYS_OUT: tuple[WayOut, ...] = (
 #: account's (``aws:ResourceAccount``), whichever service (Athena included) makes the call.
 WRITES_OUTSIDE_THE_ACCOUNT_SID = "PER2DenyWritesOutsideTheRoomAccount"
 WRITES_OUTSIDE_THE_ACCOUNT = (
-    "s3:PutObject",
-    "s3:PutObjectAcl",
-    "s3:PutObjectTagging",
-    "s3:PutObjectRetention",
-    "s3:PutObjectLegalHold",
-    "s3:ReplicateObject",
-    "s3:ReplicateTags",
-    "s3:ReplicateDelete",
+    "s3:PutObject*",
+    "s3:Replicate*",
     "s3:RestoreObject",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
+    "s3:DeleteObject*",
     "sqs:SendMessage",
     "sns:Publish",
     "events:PutEvents",
-    "kinesis:PutRecord",
-    "kinesis:PutRecords",
-    "firehose:PutRecord",
-    "firehose:PutRecordBatch",
+    "kinesis:PutRecord*",
+    "firehose:PutRecord*",
     # Encrypting under a key the room does not own (e.g. ec2:CopySnapshot with another
     # account's KmsKeyId) puts the copy under a key policy someone else controls.
     "kms:Encrypt",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:GenerateDataKeyPair",
-    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKey*",
     "kms:ReEncryptTo",
 )
 WRITES_OUTSIDE_THE_ACCOUNT_REASON = (
@@ -202,11 +142,9 @@ WRITES_OUTSIDE_THE_ACCOUNT_REASON = (
 
 #: The Athena calls that run or prepare queries: only in the room's own workgroup.
 QUERY_RUNNING_ACTIONS = (
-    "athena:StartQueryExecution",
-    "athena:StartCalculationExecution",
-    "athena:StartSession",
-    "athena:CreatePreparedStatement",
-    "athena:UpdatePreparedStatement",
+    # StartQueryExecution, StartCalculationExecution, StartSession, ...
+    "athena:Start*",
+    "athena:*PreparedStatement",
     "athena:CreateNotebook",
 )
 QUERIES_OUTSIDE_THE_WORKGROUP_SID = "PER2DenyQueriesOutsideTheRoomWorkgroup"
@@ -231,7 +169,19 @@ CLOSED_ELSEWHERE: tuple[tuple[str, str, str], ...] = (
         "DenyGuardrailTampering",
         "a grant can name a principal of another account",
     ),
-    ("events:PutTargets", "DenyGuardrailTampering", "a rule target can be another account's bus"),
+    (
+        "events:PutTargets",
+        "DenyGuardrailTampering",
+        "a rule target can be another account's "
+        "bus, an API destination (HTTP out) or a connection: none is reachable without a target",
+    ),
+    ("rds:StartExportTask", "DenyIamChanges", "an RDS snapshot export passes an IAM role"),
+    (
+        "backup:StartCopyJob",
+        "DenyIamChanges",
+        "a copy job (and every job a backup plan runs) passes an IAM role",
+    ),
+    ("pipes:CreatePipe", "DenyIamChanges", "a pipe passes an IAM role"),
     (
         "lambda:AddPermission",
         "DenyGuardrailTampering",
@@ -251,6 +201,10 @@ CLOSED_ELSEWHERE: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: AWS's limit on a managed policy (a permissions boundary is one), whitespace not counted.
+MANAGED_POLICY_MAX_CHARS = 6144
+
+
 def denied_actions() -> frozenset[str]:
-    """Every action a PER-2 statement of the boundary denies (lower-case)."""
+    """Every action pattern a PER-2 statement of the boundary denies (lower-case)."""
     return frozenset(a.lower() for way in WAYS_OUT for a in way.actions)

@@ -317,7 +317,7 @@ PAIRS: dict[str, tuple[str, str]] = {
     "share a resource through RAM": ("ExplicitlyDenied", "list the room's resource shares"),
     "open the event bus to another account": ("ExplicitlyDenied", "put events on the room's bus"),
     "put events on another account's bus": ("ExplicitlyDenied", "put events on the room's bus"),
-    "copy a recovery point to another vault": (
+    "open a backup vault to another account": (
         "ExplicitlyDenied",
         "list the room's recovery points",
     ),
@@ -505,7 +505,8 @@ def results(policies: dict[str, Any], small_stacks: dict[str, Any]) -> list[dict
         _room_role("put events on another account's bus", "events:PutEvents",
                    f"arn:aws:events:{REGION}:{OTHER}:event-bus/default", p,
                    resource_account=OTHER),
-        _room_role("copy a recovery point to another vault", "backup:StartCopyJob", vault, p),
+        _room_role("open a backup vault to another account", "backup:PutBackupVaultAccessPolicy",
+                   vault, p),
         _room_role("list the room's recovery points", "backup:ListRecoveryPointsByBackupVault",
                    vault, p),
         _key_admin("room key: grant not for an AWS resource", p["room_key_arn"], p["room_key"],

@@ -224,3 +224,24 @@ def test_mon6_undelivered_alerts_raise_an_alarm(stack: str, example_app: App) ->
         }:
             assert alarm["Properties"]["Threshold"] == 0
             assert alarm["Properties"]["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_a_boundary_larger_than_iam_accepts_fails_synthesis(context) -> None:
+    from aws_cdk import aws_iam as iam
+
+    from dataroom.constructs.data_perimeter import add_room_perimeter
+
+    app = App(context=context)
+    stack = Stack(app, "S", env={"account": ROOM, "region": "us-east-1"})
+    boundary = iam.ManagedPolicy(stack, "Boundary", statements=[])
+    add_room_perimeter(boundary, workgroup_arn=f"arn:aws:athena:us-east-1:{ROOM}:workgroup/w")
+    app.synth()  # the perimeter alone fits
+    boundary.add_statements(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            actions=[f"ec2:Action{i:04d}" for i in range(300)],
+            resources=["*"],
+        )
+    )
+    with pytest.raises(RuntimeError, match="IAM accepts at most 6144"):
+        App.of(stack).synth(force=True)  # type: ignore[union-attr]

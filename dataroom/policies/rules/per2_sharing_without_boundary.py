@@ -15,7 +15,9 @@ SHARING: dict[str, str] = {a.lower(): way.sid for way in WAYS_OUT for a in way.a
 
 
 def _matches(pattern: str, action: str) -> bool:
-    return fnmatchcase(action, pattern.lower())
+    """Whether two action patterns (either may hold wildcards) can name the same action."""
+    pattern = pattern.lower()
+    return fnmatchcase(action, pattern) or fnmatchcase(pattern, action)
 
 
 def _role_statements(ctx: RuleContext) -> list[dict[str, Any]]:
