@@ -193,7 +193,9 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         "DataRoomStack/Glovebox/Resource",
     ),
     "MONRoomMonitoring": (
-        lambda r, _: r.alerts.node.try_remove_child("Tampering"),
+        # The rule's targets dropped (removing the rule would leave its MON-6 alarm and its
+        # PER-1 topic statement naming a resource that does not exist).
+        lambda r, _: _cfn(r.alerts.rules["Tampering"]).add_property_override("Targets", []),
         "DataRoomStack/Glovebox/Resource",
     ),
     "QRY1QueryGuard": (
@@ -401,4 +403,8 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-DRF2LogRetention",
         "DataRoom-DRF2Region",
         "DataRoom-CHG4NoPlainPriors",
+        # docs/perimeter.md, "DataRoomChecks rules"
+        "DataRoom-PER3EndpointPinned",
+        "DataRoom-PER2CalledViaScoped",
+        "DataRoom-PER2SharingWithoutBoundary",
     } == NEVER_SUPPRESSIBLE
