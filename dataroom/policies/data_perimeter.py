@@ -27,8 +27,8 @@ WAYS_OUT: tuple[WayOut, ...] = (
     WayOut(
         sid="PER2DenySnapshotImageAndDatabaseSharing",
         reason="An EBS snapshot or AMI shared (createVolumePermission / launchPermission) or "
-        "exported, an RDS, Redshift or DynamoDB snapshot, export or data share, a backup copied "
-        "to another vault: each is a full copy in another account's hands",
+        "exported, an RDS, Redshift or DynamoDB snapshot, export or data share, a backup vault "
+        "opened to another account: each is a full copy in another account's hands",
         actions=(
             "ec2:ModifySnapshotAttribute",
             "ec2:ModifyImageAttribute",
