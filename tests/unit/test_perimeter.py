@@ -245,3 +245,15 @@ def test_a_boundary_larger_than_iam_accepts_fails_synthesis(context) -> None:
     )
     with pytest.raises(RuntimeError, match="IAM accepts at most 6144"):
         App.of(stack).synth(force=True)  # type: ignore[union-attr]
+
+
+def test_per3_a_room_in_the_production_account_must_be_in_its_region(context) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["rooms"][0].update(
+        account=PROD,
+        region="eu-west-1",
+        principals=[f"arn:aws:iam::{PROD}:role/DataScientist"],
+    )
+    manifest = parse_manifest(yaml.safe_dump(data), today=TODAY)
+    with pytest.raises(ValueError, match=r"region='eu-west-1': a room in the production account"):
+        build_app(manifest, app=App(context=context), nag=False)
