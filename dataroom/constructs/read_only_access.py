@@ -33,6 +33,9 @@ class ReadOnlyDatasetAccess(Construct):
       attached later still cannot write.
     - IAM-4: trust and permissions end at ``expires`` through ``aws:CurrentTime``; no clean-up
       job is needed for access to stop.
+    - PER-3: reads (and the ``kms:Decrypt`` that goes with them) only through VPC endpoints the
+      room owns: ``aws:VpceAccount`` = the room's account, or the room's endpoint ids when it
+      shares this account (``DenyReadsOutsideTheRoomsEndpoints``; docs/perimeter.md).
 
     :param trusted_role_arns: the exact role ARNs that may assume this role.
     :param external_id: the ``sts:ExternalId`` callers must present.
