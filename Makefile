@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: setup synth test lint bench local clean
+.PHONY: setup synth test lint bench local clean scan
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+# checkov (own virtualenv) and cfn-lint over a fresh `cdk synth`; unlisted findings fail.
+scan: setup
+	bash scripts/scan.sh
 
 bench: setup
 	$(PY) bench/validate.py

@@ -59,16 +59,48 @@ def build_app(
     commands and ``app.py`` always run with the gate.
     """
     app = app or App()
-    for room in manifest.rooms:
+    room_stacks = [
         DataRoomStack(app, room_stack_id(manifest, room), manifest=manifest, room=room)
+        for room in manifest.rooms
+    ]
     if any(room.reads_production for room in manifest.rooms):
-        ProductionAccessStack(app, PRODUCTION_STACK_ID, manifest=manifest)
+        ProductionAccessStack(
+            app,
+            PRODUCTION_STACK_ID,
+            manifest=manifest,
+            room_endpoints=shared_account_endpoints(manifest, room_stacks),
+        )
     if is_local(app):
         require_local_endpoint()
         Aspects.of(app).add(MotoCompatibility())
     if nag:
         apply_nag_gate(app, baseline=baseline)
     return app
+
+
+def shared_account_endpoints(
+    manifest: Manifest, room_stacks: list[DataRoomStack]
+) -> dict[str, list[str]]:
+    """PER-3: the S3 endpoint id of each room that reads production from production's account.
+
+    The production stack pins those rooms' reads to the endpoint id (a cross-stack reference:
+    the room's stack deploys first). A room with its own account needs none: its reads are
+    pinned to endpoints of its account.
+    """
+    production = manifest.production
+    endpoints: dict[str, list[str]] = {}
+    for stack in room_stacks:
+        room = stack.room
+        if not room.reads_production or room.account != production.account:
+            continue
+        if manifest.room_region(room) != production.region:
+            raise ValueError(
+                f"rooms[{room.name}].region={manifest.room_region(room)!r}: a room in the "
+                f"production account reads through its own S3 endpoint, which the production "
+                f"stack can pin only in the production region {production.region!r}"
+            )
+        endpoints[room.name] = [stack.glovebox.s3_endpoint.vpc_endpoint_id]
+    return endpoints
 
 
 def priors_in_context(context: dict[str, Any]) -> list[str]:

@@ -9,7 +9,6 @@ from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -18,6 +17,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from dataroom import alert_events
+from dataroom.constructs.alert_delivery import AlertDelivery
 
 #: CloudWatch Logs filters on the trail's log group (CIS AWS Foundations 4.1 and 4.3).
 METRIC_FILTERS: Mapping[str, str] = {
@@ -78,8 +78,14 @@ class RoomAlerts(Construct):
             master_key=encryption_key,
             enforce_ssl=True,
         )
+        # MON-6: retries, a dead-letter queue and failed-delivery alarms for everything below.
+        self.delivery = AlertDelivery(
+            self, "Delivery", topic=self.topic, encryption_key=encryption_key
+        )
         for email in emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(email, dead_letter_queue=self.delivery.dead_letters)
+            )
         # The alarms below publish as CloudWatch of this account; the topic policy must say so.
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
@@ -149,7 +155,8 @@ class RoomAlerts(Construct):
                 detail=pattern.get("detail"),
             ),
         )
-        rule.add_target(targets.SnsTopic(self.topic))
+        rule.add_target(self.delivery.target())
+        self.delivery.watch_rule(name, rule)
         return rule
 
     @property

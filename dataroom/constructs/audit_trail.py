@@ -175,7 +175,8 @@ class AuditTrail(Construct):
         )
         # CloudTrail checks its bucket, key and role when the trail is created.
         assert self.bucket.policy is not None
-        self.trail.node.add_dependency(self.bucket.policy, delivery, self.logs_role)
+        # (The role needs no entry: the trail names it, which orders it already.)
+        self.trail.node.add_dependency(self.bucket.policy, delivery)
 
     def add_s3_data_events(self, bucket: s3.IBucket, *, prefix: str = "") -> None:
         """Record every read and write of objects in ``bucket`` (under ``prefix``)."""

@@ -90,7 +90,7 @@ class Remediation(Construct):
             encryption_key=encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        dead_letters = sqs.Queue(
+        self.dead_letters = dead_letters = sqs.Queue(
             self,
             "DeadLetters",
             encryption=sqs.QueueEncryption.KMS,

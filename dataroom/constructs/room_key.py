@@ -12,7 +12,9 @@ class RoomKey(Construct):
     """A customer-managed KMS key for one room, with rotation and a key policy naming its users.
 
     The key encrypts the room's buckets and its flow-log group. It is *retained* when the stack
-    is deleted: the results and audit buckets outlive the room and must stay readable.
+    is deleted: the results and audit buckets outlive the room and must stay readable. Its policy
+    refuses ``kms:CreateGrant`` unless an integrated AWS service asks for a resource
+    (``DenyGrantsNotForAwsResources``), so no admin of the account can hand out its use.
 
     :param alias: key alias without the ``alias/`` prefix. Default: no alias.
     :param description: key description shown in the console. Default: a generic description.
@@ -44,6 +46,20 @@ class RoomKey(Construct):
         )
         if alias:
             self.key.add_alias(f"alias/{alias}")
+        # A grant is a second, invisible key policy: any admin of the account (the default
+        # statement delegates kms:* to IAM) could hand use of the key to anyone. Only grants an
+        # integrated AWS service creates for a resource (an encrypted volume, a function's
+        # environment) are allowed.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyGrantsNotForAwsResources",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
+            )
+        )
 
     @property
     def key_arn(self) -> str:

@@ -52,6 +52,9 @@ class RoomStorage(Construct):
     :param called_via_services: AWS services that may reach the intermediate and results buckets
         on a room principal's behalf (``aws:CalledVia``), e.g. ``athena.amazonaws.com``, whose
         requests come from the service, not through the endpoint. Default: none.
+    :param called_via_principals: the only principals (role ARNs, ``aws:PrincipalArn``) whose
+        requests through ``called_via_services`` are admitted; required with them, so the
+        exemption is never open to every principal of the account (PER-2). Default: none.
     """
 
     def __init__(
@@ -65,8 +68,16 @@ class RoomStorage(Construct):
         intermediate_expiration: Duration | None = None,
         noncurrent_expiration: Duration | None = None,
         called_via_services: Sequence[str] = (),
+        called_via_principals: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        if called_via_services and not called_via_principals:
+            raise ValueError(
+                f"{self.node.path}: called_via_services={list(called_via_services)} with "
+                "called_via_principals=[]: expected the room roles the exemption is for; an "
+                "exemption for every principal of the account is a way out (PER-2)"
+            )
+        self._called_via_principals = tuple(called_via_principals)
         intermediate_expiration = intermediate_expiration or Duration.days(30)
         noncurrent_expiration = noncurrent_expiration or Duration.days(1)
         if not intermediate_expiration.is_unresolved() and intermediate_expiration.to_days() > 365:
@@ -233,6 +244,22 @@ class RoomStorage(Construct):
         )
         bucket.add_to_resource_policy(outside_glovebox)
         denies.append(outside_glovebox)
+        if self._called_via:
+            # The exemption above is for the room's own roles only: anyone else of the account
+            # (and any role the room does not own) asking the service to reach the data is refused.
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="DenyServiceAccessForPrincipalsOutsideTheRoom",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=list(DATA_PLANE_ACTIONS),
+                    resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+                    conditions={
+                        "ForAnyValue:StringEquals": {"aws:CalledVia": list(self._called_via)},
+                        "ArnNotEquals": {"aws:PrincipalArn": list(self._called_via_principals)},
+                    },
+                )
+            )
 
     def _require_room_key(self, bucket: s3.Bucket) -> None:
         bucket.add_to_resource_policy(

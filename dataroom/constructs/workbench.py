@@ -291,10 +291,10 @@ class Workbench(Construct):
         )
 
         if remediation is not None:
-            self._remediate(stack, remediation)
+            self._remediate(stack, remediation, alerts)
         self._acknowledge()
 
-    def _remediate(self, stack: Stack, remediation: Remediation) -> None:
+    def _remediate(self, stack: Stack, remediation: Remediation, alerts: RoomAlerts) -> None:
         """Any notebook of the account that starts outside the glovebox is stopped and reported."""
         statement = iam.PolicyStatement(
             sid="StopNotebooksOutsideTheGlovebox",
@@ -320,9 +320,16 @@ class Workbench(Construct):
                 detail={"NotebookInstanceStatus": ["InService"]},
             ),
         )
+        # MON-6: like the remediation trigger, an undelivered event lands in the function's
+        # dead-letter queue and a failed invocation raises an alarm.
         self.remediation_rule.add_target(
-            targets.LambdaFunction(remediation.function, retry_attempts=2)
+            targets.LambdaFunction(
+                remediation.function,
+                dead_letter_queue=remediation.dead_letters,
+                retry_attempts=2,
+            )
         )
+        alerts.delivery.watch_rule("NotebookStarted", self.remediation_rule)
         self._remediation = remediation
 
     def _acknowledge(self) -> None:

@@ -12,6 +12,7 @@ from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 if TYPE_CHECKING:
+    from dataroom.constructs.alert_delivery import AlertDelivery
     from dataroom.constructs.audit_trail import AuditTrail
     from dataroom.stacks.data_room_stack import DataRoomStack
     from dataroom.stacks.production_access_stack import ProductionAccessStack
@@ -84,6 +85,7 @@ def acknowledge_room_stack(stack: DataRoomStack) -> None:
         Acknowledgment(id=f"{NIST}S3DefaultEncryptionKMS", reason=ACCESS_LOGS_SSE_S3),
     )
     acknowledge_audit_trail(stack.trail)
+    acknowledge_alert_delivery(stack.alerts.delivery)
     for secret in stack.priors.values():
         Validations.of(secret).acknowledge(
             *(
@@ -205,9 +207,23 @@ def acknowledge_audit_trail(trail: AuditTrail) -> None:
     )
 
 
+def acknowledge_alert_delivery(delivery: AlertDelivery) -> None:
+    """MON-6: the alert dead-letter queue is a DLQ, which cdk-nag recognises only between queues."""
+    Validations.of(delivery.dead_letters).acknowledge(
+        Acknowledgment(
+            id=f"{SOLUTIONS}SQS3",
+            reason="This queue is the dead-letter queue of the alert rules' targets "
+            "(Targets[].DeadLetterConfig) and of the topic's subscriptions (RedrivePolicy); "
+            "cdk-nag only recognises a DLQ named by another queue's RedrivePolicy. An alarm "
+            "fires when it holds a message.",
+        )
+    )
+
+
 def acknowledge_production_stack(stack: ProductionAccessStack) -> None:
     """Acknowledge the findings a ProductionAccessStack is known to raise."""
     acknowledge_audit_trail(stack.read_trail)
+    acknowledge_alert_delivery(stack.alert_delivery)
     for room_name, access in stack.read_access.items():
         room = stack.manifest.room(room_name)
         acks = [Acknowledgment(id=f"{NIST}IAMNoInlinePolicy", reason=INLINE_ON_PURPOSE)]

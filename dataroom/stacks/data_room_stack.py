@@ -18,6 +18,12 @@ from dataroom.constructs import Glovebox, RoomKey, RoomStorage
 from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.audit_trail import AuditTrail
 from dataroom.constructs.config_rules import ConfigBaseline
+from dataroom.constructs.data_perimeter import (
+    BoundaryFits,
+    add_room_perimeter,
+    attach_to_every_role,
+    grant_secret_read_through_endpoint,
+)
 from dataroom.constructs.dns_firewall import DnsFirewall
 from dataroom.constructs.permission_boundary import RoomPermissionBoundary
 from dataroom.constructs.query_guard import QueryGuard
@@ -31,7 +37,13 @@ from dataroom.constructs.threat_detection import ThreatDetection
 from dataroom.constructs.workbench import Workbench, no_workbench_statement
 from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
-from dataroom.naming import dal_external_id, external_id, read_role_arn, scientist_role_name
+from dataroom.naming import (
+    dal_external_id,
+    external_id,
+    read_role_arn,
+    scientist_role_arn,
+    scientist_role_name,
+)
 from dataroom.policies.acknowledgements import acknowledge_room_stack
 from dataroom.spec.results import PUBLISHING_PHASES
 
@@ -108,6 +120,7 @@ class DataRoomStack(Stack):
             encryption_key=self.room_key.key,
             vpc_endpoint=self.glovebox.s3_endpoint,
             called_via_services=("athena.amazonaws.com",),
+            called_via_principals=(scientist_role_arn(manifest, room, self.partition),),
         )
         for bucket in (self.storage.intermediate_bucket, self.storage.results_bucket):
             self.glovebox.permit_room_bucket(bucket)
@@ -136,6 +149,19 @@ class DataRoomStack(Stack):
         self.priors = self._priors(room)
 
         self.boundary = RoomPermissionBoundary(self, "PermissionBoundary")
+        # PER-2 is a deny-only policy of its own on every room role, not part of the boundary:
+        # IAM caps a managed policy at 6,144 characters, and the boundary's IAM-5, workbench and
+        # publication statements already spend most of that. An explicit deny in an attached
+        # policy holds as firmly, and the boundary forbids detaching it (DenyIamChanges).
+        self.perimeter_policy = attach_to_every_role(
+            iam.ManagedPolicy(
+                self,
+                "Perimeter",
+                description="dataroom: resource perimeter (PER-2) of every room role; deny-only",
+            )
+        )
+        add_room_perimeter(self.perimeter_policy, workgroup_arn=self.query_guard.workgroup_arn)
+        self.boundary.policy.node.add_validation(BoundaryFits(self.boundary.policy))
         # Every role of the room, present and future (IAM-5): applied as an aspect to the stack.
         iam.PermissionsBoundary.of(self).apply(self.boundary.policy)
         # Except aws-cdk-lib's own restrict-default-SG provider: on delete and on VPC replacement
@@ -321,6 +347,9 @@ class DataRoomStack(Stack):
             encryption_key=key,
             room_name=room.name,
         )
+        # MON-6: a remediation that fails to run, or that dead-letters, is an alert too.
+        self.alerts.delivery.watch_rule("Remediation", self.remediation.rule)
+        self.alerts.delivery.watch_queue("RemediationDeadLetters", self.remediation.dead_letters)
         self.query_guard = QueryGuard(
             self,
             "QueryGuard",
@@ -353,7 +382,14 @@ class DataRoomStack(Stack):
         self.storage.grant_read_results(role)
         self.query_guard.grant_query(role, vpc_endpoint=self.athena_endpoint)
         for secret in self.priors.values():
-            secret.grant_read(role)
+            grant_secret_read_through_endpoint(
+                secret,
+                role,
+                endpoint=self.glovebox.add_interface_endpoint(
+                    ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER
+                ),
+                key=self.room_key.key,
+            )
         if room.reads_production:
             role.add_to_principal_policy(
                 iam.PolicyStatement(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Environment, Stack, Tags
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -14,6 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from dataroom import alert_events
+from dataroom.constructs.alert_delivery import AlertDelivery, admit_alarms
 from dataroom.constructs.audit_trail import AuditTrail
 from dataroom.constructs.read_only_access import ReadOnlyDatasetAccess
 from dataroom.constructs.room_key import RoomKey
@@ -37,10 +38,20 @@ class ProductionAccessStack(Stack):
     ``sourceIdentity``, in a trail the room cannot touch.
 
     :param manifest: the validated manifest.
+    :param room_endpoints: room name -> the ids of that room's S3 endpoint, for rooms that share
+        the production account (PER-3: their reads are pinned to the endpoint id, since "an
+        endpoint of this account" would admit production's own). Rooms with an account of their
+        own are pinned to endpoints of that account (``aws:VpceAccount``). Default: none.
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, manifest: Manifest, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        manifest: Manifest,
+        room_endpoints: Mapping[str, Sequence[str]] | None = None,
+        **kwargs: Any,
     ) -> None:
         production = manifest.production
         kwargs.setdefault("env", Environment(account=production.account, region=production.region))
@@ -48,6 +59,7 @@ class ProductionAccessStack(Stack):
         kwargs.setdefault("description", "dataroom: read-only production access for data rooms")
         super().__init__(scope, construct_id, **kwargs)
         self.manifest = manifest
+        self._room_endpoints = dict(room_endpoints or {})
         self.read_access: dict[str, ReadOnlyDatasetAccess] = {}
         self.trail_key = RoomKey(
             self,
@@ -98,8 +110,17 @@ class ProductionAccessStack(Stack):
         emails = manifest.security_approvers or tuple(
             dict.fromkeys(room.owner for room in manifest.rooms if room.reads_production)
         )
+        # MON-6: retries, a dead-letter queue and failed-delivery alarms on this topic too.
+        admit_alarms(topic, self.trail_key.key)
+        self.alert_delivery = AlertDelivery(
+            self, "AlertDelivery", topic=topic, encryption_key=self.trail_key.key
+        )
         for email in emails:
-            topic.add_subscription(subscriptions.EmailSubscription(email))
+            topic.add_subscription(
+                subscriptions.EmailSubscription(
+                    email, dead_letter_queue=self.alert_delivery.dead_letters
+                )
+            )
         self.trail_key.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowEventBridgeOfThisAccount",
@@ -120,7 +141,8 @@ class ProductionAccessStack(Stack):
                 detail_type=pattern["detail-type"], detail=pattern["detail"]
             ),
         )
-        self.denied_writes_rule.add_target(targets.SnsTopic(topic))
+        self.denied_writes_rule.add_target(self.alert_delivery.target())
+        self.alert_delivery.watch_rule("DeniedWrites", self.denied_writes_rule)
         return topic
 
     def _room_access(self, room: Room) -> ReadOnlyDatasetAccess:
@@ -132,6 +154,8 @@ class ProductionAccessStack(Stack):
             expires=room.expires,
             organization_id=self.manifest.production.organization_id,
             role_name=read_role_name(room),
+            endpoint_account=room.account,
+            endpoint_ids=self._room_endpoints.get(room.name, ()),
         )
         for dataset in self.manifest.room_datasets(room):
             access.grant_read_prefix(

@@ -68,7 +68,8 @@ def policies(example_app: App) -> dict[str, dict[str, Any]]:
     return {
         "trust": read_role["Properties"]["AssumeRolePolicyDocument"],
         "read": read_policy["Properties"]["PolicyDocument"],
-        # resolved: the workbench's statements name the room's endpoint
+        # The boundary names the room's workgroup by ARN (PER-2), with the partition as a Ref,
+        # and the workbench's statements name the room's endpoint: resolve both.
         "boundary": Resolver(room, account=ROOM, region="us-east-1").resolve(
             boundary["Properties"]["PolicyDocument"]
         ),
@@ -87,8 +88,11 @@ def _read(
     **context: str,
 ) -> dict[str, Any]:
     if action.startswith("s3:") and endpoint is not None:
-        # From inside the glovebox, S3 requests arrive through its gateway endpoint.
-        context = {"aws:SourceVpce": endpoint, **context}
+        # From inside the glovebox, S3 requests arrive through its gateway endpoint, which the
+        # room account owns (PER-3; tests/iam/test_perimeter_scenarios.py for other owners).
+        context = {"aws:SourceVpce": endpoint, "aws:VpceAccount": ROOM, **context}
+    # kms:Decrypt is S3's call on the session's behalf; everything else is the session's own.
+    context = {"aws:ViaAWSService": str(action == "kms:Decrypt").lower(), **context}
     return {
         "id": rid,
         "principal": READ_ROLE,
@@ -161,8 +165,8 @@ def _as_room_role(rid: str, action: str, resource: str, policies) -> dict[str, A
 EXPECTED = {
     "read approved object": "Allowed",
     "read approved object version": "Allowed",
-    "read approved object from outside any VPC endpoint": "ImplicitlyDenied",
-    "list approved prefix from outside any VPC endpoint": "ImplicitlyDenied",
+    "read approved object from outside any VPC endpoint": "ExplicitlyDenied",
+    "list approved prefix from outside any VPC endpoint": "ExplicitlyDenied",
     "read outside the prefix": "ImplicitlyDenied",
     "read another bucket": "ImplicitlyDenied",
     "list approved prefix": "Allowed",
@@ -309,7 +313,7 @@ def results(policies) -> list[dict[str, Any]]:
         _as_room_role(
             "boundary: ordinary work still allowed",
             "athena:StartQueryExecution",
-            f"arn:aws:athena:us-east-1:{ROOM}:workgroup/room",
+            f"arn:aws:athena:us-east-1:{ROOM}:workgroup/dataroom-abnormal-process-exec",
             policies,
         ),
     ]

@@ -138,6 +138,8 @@ def _put_intermediate(rid: str, room: dict[str, Any], **network: Any) -> dict[st
             room["scientist"],
             **{
                 "aws:PrincipalIsAWSService": "false",
+                # The bucket is the room account's (PER-2 denies writes anywhere else).
+                "aws:ResourceAccount": ROOM,
                 "s3:TlsVersion": "1.3",
                 "s3:x-amz-server-side-encryption": "aws:kms",
                 "s3:x-amz-server-side-encryption-aws-kms-key-id": room["key"],

@@ -131,6 +131,9 @@ def test_production_stack_is_created_in_the_production_account(prod: DeployedSta
         "AWS::CloudTrail::Trail",
         "AWS::SNS::Subscription",
         "AWS::SNS::TopicPolicy",
+        # MON-6: the alert dead-letter queue's policy and the failed-delivery alarms.
+        "AWS::SQS::QueuePolicy",
+        "AWS::CloudWatch::Alarm",
     }
 
 

@@ -77,6 +77,54 @@ def _widen_read_role(_: DataRoomStack, prod: ProductionAccessStack) -> None:
     )
 
 
+def _aws_cdk_lib_topic_target(room: DataRoomStack, _: ProductionAccessStack) -> None:
+    # What aws-cdk-lib's SNS target does: admit EventBridge with no source condition (PER-1).
+    from aws_cdk import aws_events_targets as targets
+
+    room.alerts.rules["Tampering"].add_target(targets.SnsTopic(room.alerts.topic))
+
+
+def _read_from_any_endpoint(_: DataRoomStack, prod: ProductionAccessStack) -> None:
+    access = next(iter(prod.read_access.values()))
+    iam.ManagedPolicy(
+        prod,
+        "AnyEndpointReads",
+        roles=[access.role],
+        statements=[
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=["arn:aws:s3:::prod-telemetry/events/process/*"],
+                conditions={"Null": {"aws:SourceVpce": "false"}},
+            )
+        ],
+    )
+
+
+def _unscoped_called_via(room: DataRoomStack, _: ProductionAccessStack) -> None:
+    bucket = room.storage.results_bucket
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:GetObject"],
+            resources=[bucket.arn_for_objects("*")],
+            conditions={
+                "StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"},
+                "ForAllValues:StringNotEquals": {"aws:CalledVia": ["glue.amazonaws.com"]},
+            },
+        )
+    )
+
+
+def _exporter_with_a_loose_boundary(room: DataRoomStack, _: ProductionAccessStack) -> None:
+    role = iam.Role(room, "Exporter", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=["logs:PutSubscriptionFilter"], resources=["*"]))
+    loose = iam.ManagedPolicy(
+        room, "LooseBoundary", statements=[iam.PolicyStatement(actions=["*"], resources=["*"])]
+    )
+    iam.PermissionsBoundary.of(role).apply(loose)
+
+
 #: rule id -> (weakening by escape hatch, construct path fragment the finding must name)
 WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], None], str]] = {
     "NET1NoInternetPath": (_internet_gateway, "DataRoomStack/Glovebox/Resource"),
@@ -145,7 +193,9 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         "DataRoomStack/Glovebox/Resource",
     ),
     "MONRoomMonitoring": (
-        lambda r, _: r.alerts.node.try_remove_child("Tampering"),
+        # The rule's targets dropped (removing the rule would leave its MON-6 alarm and its
+        # PER-1 topic statement naming a resource that does not exist).
+        lambda r, _: _cfn(r.alerts.rules["Tampering"]).add_property_override("Targets", []),
         "DataRoomStack/Glovebox/Resource",
     ),
     "QRY1QueryGuard": (
@@ -166,6 +216,10 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         lambda r, _: None,  # made non-compliant by a baseline without us-east-1, below
         "DataRoomStack/Glovebox/Resource",
     ),
+    "PER1ServicePrincipalSource": (_aws_cdk_lib_topic_target, "Alerts/Resource/Policy"),
+    "PER3EndpointPinned": (_read_from_any_endpoint, "ProductionAccessStack/AnyEndpointReads"),
+    "PER2CalledViaScoped": (_unscoped_called_via, "Storage/Results/Policy"),
+    "PER2SharingWithoutBoundary": (_exporter_with_a_loose_boundary, "DataRoomStack/Exporter"),
 }
 
 
@@ -175,10 +229,11 @@ def test_read_role_usable_outside_the_glovebox_is_caught(
     def drop_endpoint_condition(_: DataRoomStack, prod: ProductionAccessStack) -> None:
         access = next(iter(prod.read_access.values()))
         policy = access.role.node.find_child("DefaultPolicy").node.default_child
-        for index in range(4):
-            policy.add_deletion_override(
-                f"Properties.PolicyDocument.Statement.{index}.Condition.Null"
-            )
+        for index in range(6):
+            for operator in ("StringEquals", "StringNotEqualsIfExists"):
+                policy.add_deletion_override(
+                    f"Properties.PolicyDocument.Statement.{index}.Condition.{operator}"
+                )
 
     found = _run(context, example_manifest, tmp_path, mutate=drop_endpoint_condition)
     names = [n for n, _ in found - example_findings if n.startswith("DataRoom-IAMReadRoleReadOnly")]
@@ -367,4 +422,8 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-WBN1NotebookIsolated",
         "DataRoom-WBN2PackageRepository",
         "DataRoom-WBN4WorkbenchEndpoints",
+        # docs/perimeter.md, "DataRoomChecks rules"
+        "DataRoom-PER3EndpointPinned",
+        "DataRoom-PER2CalledViaScoped",
+        "DataRoom-PER2SharingWithoutBoundary",
     } == NEVER_SUPPRESSIBLE

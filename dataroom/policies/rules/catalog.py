@@ -17,6 +17,10 @@ from dataroom.policies.rules import (
     net3_endpoint_perimeter,
     net5_flow_logs,
     net6_dns_firewall,
+    per1_service_source,
+    per2_called_via_scoped,
+    per2_sharing_without_boundary,
+    per3_endpoint_pinned,
     phs1_results_readers,
     phs2_dal_tenant,
     qry1_query_guard,
@@ -57,6 +61,10 @@ RULES: tuple[Rule, ...] = (
     wbn1_notebook_isolated.RULE,
     wbn2_package_repository.RULE,
     wbn4_workbench_endpoints.RULE,
+    per1_service_source.RULE,
+    per2_called_via_scoped.RULE,
+    per2_sharing_without_boundary.RULE,
+    per3_endpoint_pinned.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.

@@ -83,8 +83,8 @@ def check(ctx: RuleContext) -> Verdict:
         if "aws:CurrentTime" not in condition.get("DateLessThan", {}):
             findings.append(f"an allow without expiry: {sorted(as_list(statement.get('Action')))}")
         s3_reads = any(str(a).startswith("s3:") for a in as_list(statement.get("Action")))
-        via_endpoint = condition.get("Null", {}).get("aws:SourceVpce") == "false" or (
-            "aws:SourceVpce" in condition.get("StringEquals", {})
+        via_endpoint = condition.get("Null", {}).get("aws:SourceVpce") == "false" or bool(
+            {"aws:SourceVpce", "aws:VpceAccount"} & set(condition.get("StringEquals", {}))
         )
         if s3_reads and not via_endpoint:
             findings.append("an S3 read usable outside any VPC endpoint (no aws:SourceVpce)")
