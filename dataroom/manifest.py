@@ -35,6 +35,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dataroom.spec.lifecycle import (
+    DEFAULT_BUDGET_USD_MONTH,
+    BudgetUsdMonth,
+    RetiredRoom,
+    lifecycle_problems,
+)
+
 __all__ = [
     "DATA_PHASES",
     "Classification",
@@ -331,6 +338,8 @@ class Room(_Frozen):
     vpc_cidr: Cidr = "10.80.0.0/22"
     monitoring: Monitoring = Monitoring()
     priors: tuple[Prior, ...] = ()
+    budget_usd_month: BudgetUsdMonth = DEFAULT_BUDGET_USD_MONTH
+    reuse_retired_account: Statement | None = None
 
     @property
     def reads_production(self) -> bool:
@@ -350,6 +359,7 @@ class Manifest(_Frozen):
     security_approvers: tuple[Email, ...] = ()
     datasets: tuple[Dataset, ...]
     rooms: tuple[Room, ...] = Field(min_length=1)
+    retired: tuple[RetiredRoom, ...] = ()
 
     def dataset(self, name: str) -> Dataset:
         """The catalog entry called ``name``; ``KeyError`` when it does not exist."""
@@ -510,7 +520,7 @@ def parse_manifest(
     lines = _Lines(text)
     problems: list[Problem] = []
 
-    known_top = {"production", "security_approvers", "datasets", "rooms"}
+    known_top = {"production", "security_approvers", "datasets", "rooms", "retired"}
     for key in data:
         if key not in known_top:
             problems.append(
@@ -567,11 +577,21 @@ def parse_manifest(
         if room is not None:
             rooms.append((i, room))
 
+    retired = list(
+        enumerate(section(tuple[RetiredRoom, ...], data.get("retired") or (), ["retired"]) or ())
+    )
+
     raw_names = {raw.get("name") for raw in raw_datasets if isinstance(raw, Mapping)}
     catalog = {ds.name: ds for _, ds in datasets}
     problems.extend(
         _cross_checks(
             production, security_approvers, datasets, rooms, catalog, raw_names, today, lines
+        )
+    )
+    problems.extend(
+        Problem(_render_path(loc), msg, lines.line(loc))
+        for loc, msg in lifecycle_problems(
+            rooms, retired, production_account=production.account if production else None
         )
     )
 
@@ -584,6 +604,7 @@ def parse_manifest(
         security_approvers=tuple(security_approvers),
         datasets=tuple(ds for _, ds in datasets),
         rooms=tuple(room for _, room in rooms),
+        retired=tuple(entry for _, entry in retired),
     )
 
 

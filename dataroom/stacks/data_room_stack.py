@@ -19,6 +19,7 @@ from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.audit_trail import AuditTrail
 from dataroom.constructs.config_rules import ConfigBaseline
 from dataroom.constructs.dns_firewall import DnsFirewall
+from dataroom.constructs.lifecycle import RoomLifecycle
 from dataroom.constructs.permission_boundary import RoomPermissionBoundary
 from dataroom.constructs.query_guard import QueryGuard
 from dataroom.constructs.remediation import Remediation
@@ -27,6 +28,7 @@ from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_arn, scientist_role_name
 from dataroom.policies.acknowledgements import acknowledge_room_stack
+from dataroom.spec.lifecycle import has_own_account
 
 #: The manifest's ``log_retention_days`` as CloudWatch Logs' retention values.
 RETENTION: dict[int, logs.RetentionDays] = {
@@ -138,6 +140,21 @@ class DataRoomStack(Stack):
         if provider is not None:
             iam.PermissionsBoundary.of(provider).clear()
         self.scientist_role = self._scientist_role(manifest, room)
+        # LCY-1..3: expiry warnings and freeze, the budget and its freeze action, evidence.
+        self.lifecycle = RoomLifecycle(
+            self,
+            "Lifecycle",
+            room_name=room.name,
+            expires=room.expires,
+            budget_usd_month=room.budget_usd_month,
+            linked_account=room.account if has_own_account(manifest, room) else None,
+            alert_topic=self.alerts.topic,
+            encryption_key=self.room_key.key,
+            roles=[self.scientist_role],
+            boundary=self.boundary.policy,
+            access_logs_bucket=self.storage.access_logs_bucket,
+            evidence_retention=Duration.days(room.monitoring.trail_lock_days),
+        )
 
         tags = {
             "dataroom:room": room.name,

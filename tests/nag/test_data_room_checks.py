@@ -166,6 +166,14 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         lambda r, _: None,  # made non-compliant by a baseline without us-east-1, below
         "DataRoomStack/Glovebox/Resource",
     ),
+    "LCY1ExpirySchedules": (
+        lambda r, _: _cfn(r.lifecycle.freeze_schedule).add_property_override("State", "DISABLED"),
+        "DataRoomStack/Glovebox/Resource",
+    ),
+    "LCY2Budget": (
+        lambda r, _: r.lifecycle.budget_action.add_property_override("ApprovalModel", "MANUAL"),
+        "DataRoomStack/Glovebox/Resource",
+    ),
 }
 
 

@@ -8,6 +8,8 @@ from dataroom.policies.rules import (
     drf2_region,
     iam_boundary,
     iam_read_role_read_only,
+    lcy1_expiry_schedules,
+    lcy2_budget,
     mon1_trail,
     mon3_detector,
     mon4_alert_severity,
@@ -47,6 +49,8 @@ RULES: tuple[Rule, ...] = (
     drf2_log_retention.RULE,
     drf2_region.RULE,
     chg4_no_plain_priors.RULE,
+    lcy1_expiry_schedules.RULE,
+    lcy2_budget.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.
