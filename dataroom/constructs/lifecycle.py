@@ -378,6 +378,7 @@ class RoomLifecycle(Construct):
             encryption_key=key,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.log_group = log_group
         role = iam.Role(
             self,
             "FreezeRole",
@@ -418,7 +419,15 @@ class RoomLifecycle(Construct):
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group.log_group_arn],
+                # The group's streams, named from the group's name (as its Arn attribute reads).
+                resources=[
+                    stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name=f"{log_group.log_group_name}:*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
             ),
             iam.PolicyStatement(
                 sid="Report", actions=["sns:Publish"], resources=[self._topic.topic_arn]
@@ -647,6 +656,41 @@ class RoomLifecycle(Construct):
             )
             rule.add_target(events_targets.SnsTopic(self._topic))
             self.rules[name] = rule
+        self._budget_freeze_completes_the_freeze()
+
+    def _budget_freeze_completes_the_freeze(self) -> None:
+        """When the budget action has attached the freeze, run the rest of it (notebooks, report).
+
+        Budgets only attaches the policy; the same freeze function then stops the room's
+        notebooks and reports. IAM's CloudTrail events reach EventBridge in us-east-1 only.
+        """
+        pattern = alert_events.api_call_pattern({"iam.amazonaws.com": ("AttachRolePolicy",)})
+        pattern["detail"]["requestParameters"] = {
+            "policyArn": [self.freeze_policy.managed_policy_arn]
+        }
+        pattern["detail"]["userIdentity"] = {
+            "sessionContext": {"sessionIssuer": {"arn": [self.budget_action_role.role_arn]}}
+        }
+        self.budget_freeze_rule = events.Rule(
+            self,
+            "BudgetFreeze",
+            description="dataroom: the budget action froze the room; stop its notebooks, report",
+            event_pattern=events.EventPattern(
+                source=pattern["source"],
+                detail_type=pattern["detail-type"],
+                detail=pattern["detail"],
+            ),
+        )
+        self.budget_freeze_rule.add_target(
+            events_targets.LambdaFunction(
+                self.function,
+                event=events.RuleTargetInput.from_object(
+                    {"action": "freeze", "reason": "over budget", "room": self.room_name}
+                ),
+                dead_letter_queue=self.dead_letters,
+                retry_attempts=2,
+            )
+        )
 
 
 def read_role_freeze_policy(scope: Construct, *, room_name: str) -> iam.ManagedPolicy:

@@ -37,8 +37,15 @@ def acknowledge_lifecycle(lifecycle: RoomLifecycle) -> None:
         "them, so the stop names the notebook-instance type by wildcard; StopNotebookInstance "
         "is further confined by aws:ResourceTag/dataroom:room to this room's notebooks."
     )
+    log_group = stack.resolve(lifecycle.log_group.log_group_name)["Ref"]
     for policy in (lifecycle.freeze_permissions, lifecycle.freeze_boundary):
         Validations.of(policy).acknowledge(
+            Acknowledgment(
+                id=f"{SOLUTIONS}IAM5[Resource::arn:aws:logs:{stack.region}:{stack.account}:"
+                f"log-group:<{log_group}>:*]",
+                reason="Lambda names the log streams it creates; the wildcard covers the streams "
+                "of the freeze function's own log group and nothing else.",
+            ),
             Acknowledgment(
                 id=f"{SOLUTIONS}IAM5[Resource::*]",
                 reason="Only sagemaker:ListNotebookInstances, which supports no resource-level "

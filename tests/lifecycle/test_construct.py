@@ -231,7 +231,7 @@ def test_lifecycle_changes_are_alerted(small_app) -> None:
     assert {"aws.scheduler", "aws.budgets", "aws.iam"} <= sources
     names = {n for p in patterns for n in p["detail"]["eventName"]}
     assert {"DeleteSchedule", "UpdateSchedule", "DeleteBudgetAction", "DetachRolePolicy"} <= names
-    (iam_rule,) = [p for p in patterns if p.get("source") == ["aws.iam"]]
+    (iam_rule,) = [p for p in patterns if "DetachRolePolicy" in p["detail"]["eventName"]]
     assert iam_rule["detail"]["requestParameters"] == {
         "policyArn": [{"Ref": lid(room, room.lifecycle.freeze_policy)}]
     }
@@ -313,3 +313,18 @@ def test_bad_props_are_refused(context, props, message) -> None:
             )
         else:
             _room_stack(app, "Bad", expires=dt.date(2027, 3, 31), **props)
+
+
+def test_the_budget_actions_freeze_runs_the_freeze_function(small_app) -> None:
+    room = small_app["room"]
+    rule = room.template["Resources"][lid(room, room.lifecycle.budget_freeze_rule)]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail"]["eventName"] == ["AttachRolePolicy"]
+    assert pattern["detail"]["requestParameters"] == {
+        "policyArn": [{"Ref": lid(room, room.lifecycle.freeze_policy)}]
+    }
+    issuer = pattern["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"]
+    assert issuer == [{"Fn::GetAtt": [lid(room, room.lifecycle.budget_action_role), "Arn"]}]
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [lid(room, room.lifecycle.function), "Arn"]}
+    assert json.loads(target["Input"])["reason"] == "over budget"

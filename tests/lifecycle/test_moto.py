@@ -232,6 +232,18 @@ def test_freeze_attaches_the_policy_stops_the_rooms_notebooks_and_alerts(room: M
     assert message["event"]["scheduledTime"] == "2026-12-01T00:00:00Z"
 
 
+def test_the_budget_actions_event_completes_the_freeze(room: MotoRoom) -> None:
+    # Budgets attached the policy to the scientist role; the rule's input names the reason.
+    room.client("iam").attach_role_policy(RoleName=room.roles[0], PolicyArn=room.freeze_arn)
+    event = {"action": "freeze", "reason": "over budget", "room": room.name}
+    result = lifecycle.handler(event, None)
+    assert result["rolesAlreadyFrozen"] == [room.roles[0]]
+    assert result["rolesFrozen"] == [room.roles[1]]
+    assert result["notebooksStopped"] == [room.notebooks[room.name]]
+    (alert,) = room.alerts()
+    assert alert["Subject"] == f"dataroom {room.name}: frozen (over budget)"
+
+
 def test_freezing_twice_changes_nothing(room: MotoRoom) -> None:
     lifecycle.handler(scheduler_event(room.name), None)
     again = lifecycle.handler(scheduler_event(room.name), None)
