@@ -57,14 +57,13 @@ def read_freeze_policy_arn(manifest: Manifest, room: Room, partition: str = "aws
     )
 
 
-def expiry_text(room: Room, today: dt.date) -> str:
+def expiry_text(days_left: int) -> str:
     """``12 day(s) left``, ``last day`` or ``expired 3 day(s) ago``."""
-    left = (room.expires - today).days
-    if left > 0:
-        return f"{left} day(s) left"
-    if left == 0:
+    if days_left > 0:
+        return f"{days_left} day(s) left"
+    if days_left == 0:
         return "last day"
-    return f"expired {-left} day(s) ago"
+    return f"expired {-days_left} day(s) ago"
 
 
 # --- credentials and clients --------------------------------------------------------------------
@@ -306,11 +305,7 @@ def render_rooms(rows: Sequence[RoomStatus], today: dt.date) -> str:
             budget = f"{row.budget_spent_usd:.2f}/{row.budget_usd_month} USD {row.budget_state}"
         else:
             budget = f"{row.budget_usd_month} USD/month, {row.budget_state}"
-        left = (
-            f"expired {-row.days_left} day(s) ago"
-            if row.expired
-            else ("last day" if row.days_left == 0 else f"{row.days_left} day(s) left")
-        )
+        left = expiry_text(row.days_left)
         deployed = _yes_no(row.deployed)
         if row.stack_status and row.deployed:
             deployed = f"yes ({row.stack_status})"

@@ -26,6 +26,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -117,6 +118,8 @@ class RoomLifecycle(Construct):
     :param linked_account: filter the budget to this account (the room has an account of its
         own). Default: filter on the ``dataroom:room`` cost-allocation tag.
     :param evidence_retention: compliance-mode retention of evidence objects. Default: 365 days.
+    :param notify_emails: addresses to subscribe to ``alert_topic`` for the warnings and budget
+        notifications (the owner and approvers it does not reach yet). Default: none.
     :param today: the day synthesis judges warnings against. Default: today (UTC).
     """
 
@@ -135,6 +138,7 @@ class RoomLifecycle(Construct):
         budget_usd_month: int = DEFAULT_BUDGET_USD_MONTH,
         linked_account: str | None = None,
         evidence_retention: Duration | None = None,
+        notify_emails: Sequence[str] = (),
         today: dt.date | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -155,6 +159,9 @@ class RoomLifecycle(Construct):
         #: Statements whose resources are the room roles' ARNs (extended by ``add_role``).
         self._role_statements: list[iam.PolicyStatement] = []
         self._topic = alert_topic
+        # Expiry warnings and budget notifications must reach the room's owner and approvers.
+        for email in dict.fromkeys(notify_emails):
+            alert_topic.add_subscription(subscriptions.EmailSubscription(email))
 
         self.freeze_policy = iam.ManagedPolicy(
             self,

@@ -154,6 +154,7 @@ class DataRoomStack(Stack):
             boundary=self.boundary.policy,
             access_logs_bucket=self.storage.access_logs_bucket,
             evidence_retention=Duration.days(room.monitoring.trail_lock_days),
+            notify_emails=[e for e in (room.owner, *room.approvers) if e not in self.alert_emails],
         )
 
         tags = {
@@ -237,6 +238,7 @@ class DataRoomStack(Stack):
         emails = list(dict.fromkeys((*manifest.security_approvers, *monitoring.alert_emails)))
         if not emails:
             emails = [room.owner]
+        self.alert_emails = tuple(emails)
         self.alerts = RoomAlerts(
             self,
             "Alerts",

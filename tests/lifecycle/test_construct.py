@@ -328,3 +328,13 @@ def test_the_budget_actions_freeze_runs_the_freeze_function(small_app) -> None:
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [lid(room, room.lifecycle.function), "Arn"]}
     assert json.loads(target["Input"])["reason"] == "over budget"
+
+
+def test_owner_and_approvers_get_the_warnings(room_template_json) -> None:
+    subscribed = {
+        r["Properties"]["Endpoint"]
+        for r in room_template_json["Resources"].values()
+        if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "email"
+    }
+    # The example's security approver gets every alert already; its owner is added.
+    assert subscribed == {"security-lead@example.com", "scientist@example.com"}
