@@ -459,7 +459,7 @@ class RoomLifecycle(Construct):
         self.freeze_boundary = iam.ManagedPolicy(
             self,
             "FreezeBoundary",
-            description="dataroom: permissions boundary of the freeze function",
+            description="dataroom: permissions ceiling of the freeze function",
             statements=statements,
         )
         iam.PermissionsBoundary.of(role).apply(self.freeze_boundary)
@@ -579,7 +579,7 @@ class RoomLifecycle(Construct):
         self.budget_action_boundary = iam.ManagedPolicy(
             self,
             "BudgetActionBoundary",
-            description="dataroom: permissions boundary of the budget action's role",
+            description="dataroom: permissions ceiling of the budget action's role",
             statements=statements,
         )
         iam.PermissionsBoundary.of(self.budget_action_role).apply(self.budget_action_boundary)
@@ -613,6 +613,13 @@ class RoomLifecycle(Construct):
 
     def _guard(self, stack: Stack, boundary: iam.ManagedPolicy) -> None:
         """No room role touches the lifecycle; every attempt (by anyone) is an alert."""
+        # By name, as the queue above: the boundary refers to nothing of this construct.
+        named_freeze_arn = stack.format_arn(
+            service="iam",
+            region="",
+            resource="policy",
+            resource_name=f"dataroom-{self.room_name}-freeze",
+        )
         freeze_arn = self.freeze_policy.managed_policy_arn
         boundary.add_statements(
             iam.PolicyStatement(
@@ -626,7 +633,7 @@ class RoomLifecycle(Construct):
                 effect=iam.Effect.DENY,
                 actions=["iam:DetachRolePolicy", "iam:DeleteRolePolicy"],
                 resources=["*"],
-                conditions={"ArnEquals": {"iam:PolicyARN": freeze_arn}},
+                conditions={"ArnEquals": {"iam:PolicyARN": named_freeze_arn}},
             ),
             iam.PolicyStatement(
                 sid="DenyChangingTheFreeze",
@@ -634,7 +641,7 @@ class RoomLifecycle(Construct):
                 actions=[
                     f"iam:{name}" for name in FREEZE_POLICY_CHANGES if name != "DetachRolePolicy"
                 ],
-                resources=[freeze_arn],
+                resources=[named_freeze_arn],
             ),
             iam.PolicyStatement(
                 sid="DenyEmptyingLifecycleDeadLetters",

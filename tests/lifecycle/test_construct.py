@@ -218,9 +218,12 @@ def test_boundary_protects_the_lifecycle(small_app) -> None:
     by_sid = {s.get("Sid"): s for s in boundary["Properties"]["PolicyDocument"]["Statement"]}
     assert sorted(by_sid["DenyLifecycleTampering"]["Action"]) == ["budgets:*", "scheduler:*"]
     assert by_sid["DenyRemovingTheFreeze"]["Effect"] == "Deny"
-    assert by_sid["DenyRemovingTheFreeze"]["Condition"] == {
-        "ArnEquals": {"iam:PolicyARN": {"Ref": lid(room, room.lifecycle.freeze_policy)}}
-    }
+    # The freeze policy by its (contractual) name: the boundary refers to nothing of the room.
+    freeze = "arn:aws:iam::222222222222:policy/dataroom-small-freeze"
+    assert by_sid["DenyRemovingTheFreeze"]["Condition"] == {"ArnEquals": {"iam:PolicyARN": freeze}}
+    assert by_sid["DenyChangingTheFreeze"]["Resource"] == freeze
+    policy = room.template["Resources"][lid(room, room.lifecycle.freeze_policy)]
+    assert policy["Properties"]["ManagedPolicyName"] == freeze.rsplit("/", 1)[1]
 
 
 def test_lifecycle_changes_are_alerted(small_app) -> None:

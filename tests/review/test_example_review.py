@@ -137,8 +137,10 @@ def test_monitoring_from_the_templates(example_review: Review) -> None:
     assert "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED" in {
         r["source"] for r in monitoring["config"]["rules"]
     }
-    (remediation,) = monitoring["remediation"]
+    freeze, remediation = sorted(monitoring["remediation"], key=lambda r: r["function"])
     assert "StopLogging" in remediation["event_names"]
+    # LCY-2: the budget action's freeze runs the lifecycle's freeze function.
+    assert freeze["function"].startswith("Lifecycle") and freeze["rule"].startswith("Lifecycle")
     alerts = {r["description"]: r for r in monitoring["alert_rules"]}
     assert len(alerts["dataroom alert: Tampering"]["event_names"]) > 10
     (production,) = example_review.review["production"]

@@ -352,11 +352,18 @@ def test_remediation_may_only_restore(template, room_stack: DataRoomStack) -> No
 def test_every_other_room_role_keeps_the_room_boundary(template, room_stack: DataRoomStack) -> None:
     room_boundary = _logical_id(room_stack, room_stack.boundary.policy)
     remediation_role = _logical_id(room_stack, room_stack.remediation.role)
+    # The lifecycle's freeze function and budget action attach the freeze (tests/lifecycle).
+    lifecycle = room_stack.lifecycle
+    own_boundaries = {
+        remediation_role,
+        _logical_id(room_stack, lifecycle.freeze_role),
+        _logical_id(room_stack, lifecycle.budget_action_role),
+    }
     for logical_id, role in _of_type(template, "AWS::IAM::Role").items():
         if logical_id.startswith("CustomVpcRestrictDefaultSGCustomResourceProvider"):
             # CDK's provider must restore the default group on delete, which the boundary denies.
             assert "PermissionsBoundary" not in role["Properties"]
-        elif logical_id != remediation_role:
+        elif logical_id not in own_boundaries:
             assert _targets(role["Properties"]["PermissionsBoundary"]) == room_boundary, logical_id
 
 
