@@ -341,3 +341,21 @@ def test_owner_and_approvers_get_the_warnings(room_template_json) -> None:
     }
     # The example's security approver gets every alert already; its owner is added.
     assert subscribed == {"security-lead@example.com", "scientist@example.com"}
+
+
+def test_production_read_role_freeze_is_ready_to_attach(example_app) -> None:
+    from aws_cdk.assertions import Template
+
+    prod = Template.from_stack(example_app.node.find_child("ProductionAccessStack")).to_json()
+    (policy,) = [
+        r
+        for r in prod["Resources"].values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy"
+        and r["Properties"].get("ManagedPolicyName", "").endswith("-read-freeze")
+    ]
+    assert policy["Properties"]["ManagedPolicyName"] == "dataroom-abnormal-process-exec-read-freeze"
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "*", "Effect": "Deny", "Resource": "*", "Sid": "DataRoomFrozen"}
+    ]
+    assert not {"Roles", "Users", "Groups"} & set(policy["Properties"]), "attached to nothing"
+    assert any(k.startswith("ReadFreezePolicyArnabnormalprocessexec") for k in prod["Outputs"])
