@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dataroom.lifecycle_commands import add_lifecycle_commands
 from dataroom.manifest import ManifestError, load_manifest
 
 
@@ -174,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dataroom.workbench_lock import add_parser as add_workbench_parser
 
     add_workbench_parser(sub)
+    add_lifecycle_commands(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

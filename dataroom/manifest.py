@@ -56,6 +56,12 @@ from dataroom.manifest_yaml import (
     read_yaml,
     shorten,
 )
+from dataroom.spec.lifecycle import (
+    DEFAULT_BUDGET_USD_MONTH,
+    BudgetUsdMonth,
+    RetiredRoom,
+    lifecycle_problems,
+)
 from dataroom.spec.results import Results, results_problems
 from dataroom.spec.workbench import Workbench
 
@@ -504,6 +510,8 @@ class Room(_Frozen):
     priors: tuple[Prior, ...] = ()
     results: Results | None = None
     workbench: Workbench | None = None
+    budget_usd_month: BudgetUsdMonth = DEFAULT_BUDGET_USD_MONTH
+    reuse_retired_account: Statement | None = None
 
     @property
     def reads_production(self) -> bool:
@@ -523,6 +531,7 @@ class Manifest(_Frozen):
     security_approvers: tuple[Email, ...] = ()
     datasets: tuple[Dataset, ...]
     rooms: tuple[Room, ...] = Field(min_length=1)
+    retired: tuple[RetiredRoom, ...] = ()
 
     def dataset(self, name: str) -> Dataset:
         """The catalog entry called ``name``; ``KeyError`` when it does not exist."""
@@ -699,7 +708,7 @@ def parse_manifest(
 
     problems: list[Problem] = []
 
-    known_top = {"production", "security_approvers", "datasets", "rooms"}
+    known_top = {"production", "security_approvers", "datasets", "rooms", "retired"}
     for key in data:
         if key not in known_top:
             problems.append(
@@ -758,6 +767,10 @@ def parse_manifest(
         if room is not None:
             rooms.append((i, room))
 
+    retired = list(
+        enumerate(section(tuple[RetiredRoom, ...], data.get("retired") or (), ["retired"]) or ())
+    )
+
     # Names of catalog entries that failed validation: a room asking for one is not told the
     # dataset does not exist on top of the dataset's own problem.
     raw_names = {
@@ -781,6 +794,12 @@ def parse_manifest(
             parsed,
         )
     )
+    problems.extend(
+        Problem(_render_path(loc), msg, parsed.line(loc))
+        for loc, msg in lifecycle_problems(
+            rooms, retired, production_account=production.account if production else None
+        )
+    )
 
     if problems:
         raise ManifestError(source, sorted(problems, key=lambda p: p.line or 0))
@@ -791,6 +810,7 @@ def parse_manifest(
         security_approvers=tuple(security_approvers),
         datasets=tuple(ds for _, ds in datasets),
         rooms=tuple(room for _, room in rooms),
+        retired=tuple(entry for _, entry in retired),
     )
 
 

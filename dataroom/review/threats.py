@@ -331,7 +331,8 @@ def _iam5(ctx: RoomContext, r: ControlResult) -> None:
             continue  # a boundary outside the template: its content is not ours to judge
         # A boundary is a ceiling: an allow-list, or Allow */* with denies. Either way the
         # actions that break out of the glovebox must fall outside it.
-        allowed = [a for a in _ESCAPES if _boundary_allows(statements(document), a)]
+        ceiling = _without_freeze_grants(ctx.stack, statements(document))
+        allowed = [a for a in _ESCAPES if _boundary_allows(ceiling, a)]
         r.check(
             "boundary-ceiling",
             not allowed,
@@ -353,6 +354,35 @@ _ESCAPES = (
     "cloudtrail:StopLogging",
     "guardduty:DeleteDetector",
 )
+
+
+def _without_freeze_grants(
+    stack: StackTemplate, document: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``document`` less the Allows that can only attach a deny-only policy (LCY-1, LCY-2).
+
+    The freeze function and the budget action may attach the room's freeze policy, a Deny of
+    everything, and nothing else (``iam:PolicyARN`` pinned to it): no escape, so not counted.
+    """
+
+    def deny_only(ref: Any) -> bool:
+        lid = stack.text(ref).strip("<>")
+        if stack.resource_type(lid) != "AWS::IAM::ManagedPolicy":
+            return False
+        found = statements(stack.properties(lid).get("PolicyDocument") or {})
+        return bool(found) and all(s.get("Effect") == "Deny" for s in found)
+
+    def freeze_only(statement: dict[str, Any]) -> bool:
+        condition = statement.get("Condition") or {}
+        pinned = condition.get("ArnEquals", {}).get("iam:PolicyARN")
+        return (
+            statement.get("Effect") == "Allow"
+            and set(condition) == {"ArnEquals"}
+            and pinned is not None
+            and all(deny_only(p) for p in as_list(pinned))
+        )
+
+    return [s for s in document if not freeze_only(s)]
 
 
 def _boundary_allows(document: list[dict[str, Any]], action: str) -> bool:

@@ -25,6 +25,7 @@ from dataroom.constructs.data_perimeter import (
     grant_secret_read_through_endpoint,
 )
 from dataroom.constructs.dns_firewall import DnsFirewall
+from dataroom.constructs.lifecycle import RoomLifecycle
 from dataroom.constructs.permission_boundary import RoomPermissionBoundary
 from dataroom.constructs.query_guard import QueryGuard
 from dataroom.constructs.remediation import Remediation
@@ -45,6 +46,7 @@ from dataroom.naming import (
     scientist_role_name,
 )
 from dataroom.policies.acknowledgements import acknowledge_room_stack
+from dataroom.spec.lifecycle import has_own_account
 from dataroom.spec.results import PUBLISHING_PHASES
 
 #: The manifest's ``log_retention_days`` as CloudWatch Logs' retention values.
@@ -189,6 +191,22 @@ class DataRoomStack(Stack):
             )
         else:
             self.boundary.policy.add_statements(no_workbench_statement())
+        # LCY-1..3: expiry warnings and freeze, the budget and its freeze action, evidence.
+        self.lifecycle = RoomLifecycle(
+            self,
+            "Lifecycle",
+            room_name=room.name,
+            expires=room.expires,
+            budget_usd_month=room.budget_usd_month,
+            linked_account=room.account if has_own_account(manifest, room) else None,
+            alert_topic=self.alerts.topic,
+            encryption_key=self.room_key.key,
+            roles=[self.scientist_role],
+            boundary=self.boundary.policy,
+            access_logs_bucket=self.storage.access_logs_bucket,
+            evidence_retention=Duration.days(room.monitoring.trail_lock_days),
+            notify_emails=[e for e in (room.owner, *room.approvers) if e not in self.alert_emails],
+        )
 
         tags = {
             "dataroom:room": room.name,
@@ -318,6 +336,7 @@ class DataRoomStack(Stack):
         emails = list(dict.fromkeys((*manifest.security_approvers, *monitoring.alert_emails)))
         if not emails:
             emails = [room.owner]
+        self.alert_emails = tuple(emails)
         self.alerts = RoomAlerts(
             self,
             "Alerts",

@@ -16,6 +16,7 @@ from constructs import Construct
 from dataroom import alert_events
 from dataroom.constructs.alert_delivery import AlertDelivery, admit_alarms
 from dataroom.constructs.audit_trail import AuditTrail
+from dataroom.constructs.lifecycle import read_role_freeze_policy
 from dataroom.constructs.read_only_access import ReadOnlyDatasetAccess
 from dataroom.constructs.room_key import RoomKey
 from dataroom.manifest import Manifest, Room
@@ -168,4 +169,5 @@ class ProductionAccessStack(Stack):
         ):
             Tags.of(access).add(key, value)
         CfnOutput(self, f"ReadRoleArn-{room.name}", value=access.role_arn)
+        read_role_freeze_policy(self, room_name=room.name)  # LCY-1: ready to attach
         return access

@@ -68,6 +68,11 @@ SKIPPED_BY_MOTO = frozenset(
         "AWS::SNS::Subscription",
         "AWS::SNS::TopicPolicy",
         "AWS::SQS::QueuePolicy",
+        # The room lifecycle (LCY-1, LCY-2): moto 5.2 has no CloudFormation model of these.
+        "AWS::Budgets::Budget",
+        "AWS::Budgets::BudgetsAction",
+        "AWS::Scheduler::Schedule",
+        "AWS::Scheduler::ScheduleGroup",
     }
 )
 STACK_TIMEOUT_S = 30.0

@@ -118,7 +118,11 @@ def test_moto_creates_every_resource_but_the_documented_ones(deployed_room: Depl
 
 @pytest.mark.parametrize(
     ("prefix", "expected_file"),
-    [("CustomVpcRestrictDefaultSG", "__entrypoint__.js"), ("Remediation", "handler.py")],
+    [
+        ("CustomVpcRestrictDefaultSG", "__entrypoint__.js"),
+        ("Remediation", "handler.py"),
+        ("Lifecycle", "handler.py"),
+    ],
 )
 def test_function_code_is_the_published_asset(
     deployed_room: DeployedStack, client: Callable[[str], Any], prefix: str, expected_file: str
@@ -131,7 +135,7 @@ def test_function_code_is_the_published_asset(
         for key, body in deployed_room.published.items()
         if key.endswith(".zip")
     }
-    assert len(zips) == 2, sorted(deployed_room.published)
+    assert len(zips) == 3, sorted(deployed_room.published)
     body = zips[configuration["CodeSha256"]]
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         assert expected_file in archive.namelist()

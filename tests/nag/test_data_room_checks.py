@@ -123,6 +123,10 @@ def _exporter_with_a_loose_boundary(room: DataRoomStack, _: ProductionAccessStac
         room, "LooseBoundary", statements=[iam.PolicyStatement(actions=["*"], resources=["*"])]
     )
     iam.PermissionsBoundary.of(role).apply(loose)
+    # Every room role gets the deny-only perimeter policy (an aspect); the escape hatch takes
+    # this one off its attachment list.
+    scientist = room.get_logical_id(_cfn(room.scientist_role))
+    _cfn(room.perimeter_policy).add_property_override("Roles", [{"Ref": scientist}])
 
 
 #: rule id -> (weakening by escape hatch, construct path fragment the finding must name)
@@ -220,6 +224,14 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     "PER3EndpointPinned": (_read_from_any_endpoint, "ProductionAccessStack/AnyEndpointReads"),
     "PER2CalledViaScoped": (_unscoped_called_via, "Storage/Results/Policy"),
     "PER2SharingWithoutBoundary": (_exporter_with_a_loose_boundary, "DataRoomStack/Exporter"),
+    "LCY1ExpirySchedules": (
+        lambda r, _: _cfn(r.lifecycle.freeze_schedule).add_property_override("State", "DISABLED"),
+        "DataRoomStack/Glovebox/Resource",
+    ),
+    "LCY2Budget": (
+        lambda r, _: r.lifecycle.budget_action.add_property_override("ApprovalModel", "MANUAL"),
+        "DataRoomStack/Glovebox/Resource",
+    ),
 }
 
 

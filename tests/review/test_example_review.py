@@ -137,9 +137,17 @@ def test_monitoring_from_the_templates(example_review: Review) -> None:
     assert "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED" in {
         r["source"] for r in monitoring["config"]["rules"]
     }
-    # the CloudTrail-triggered one; the workbench adds a notebook-state trigger (no eventName)
-    (remediation,) = [r for r in monitoring["remediation"] if r["event_names"]]
+    # the CloudTrail-triggered remediation; the workbench adds a notebook-state trigger (no
+    # eventName) and the lifecycle the budget freeze's trigger (LCY-2)
+    (freeze,) = [r for r in monitoring["remediation"] if r["function"].startswith("Lifecycle")]
+    (remediation,) = [
+        r
+        for r in monitoring["remediation"]
+        if r["event_names"] and not r["function"].startswith("Lifecycle")
+    ]
     assert "StopLogging" in remediation["event_names"]
+    # LCY-2: the budget action's freeze runs the lifecycle's freeze function.
+    assert freeze["function"].startswith("Lifecycle") and freeze["rule"].startswith("Lifecycle")
     alerts = {r["description"]: r for r in monitoring["alert_rules"]}
     assert len(alerts["dataroom alert: Tampering"]["event_names"]) > 10
     (production,) = example_review.review["production"]

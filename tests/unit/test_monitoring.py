@@ -142,9 +142,11 @@ def test_mon4_topic_is_encrypted_tls_only_and_subscribes_security(
         room_stack, room_stack.room_key.key
     )
     subscriptions = _of_type(template, "AWS::SNS::Subscription").values()
-    assert {s["Properties"]["Endpoint"] for s in subscriptions} == set(
-        example_manifest.security_approvers
-    )
+    # Security gets every alert; the owner is added for the expiry warnings (LCY-1).
+    assert {s["Properties"]["Endpoint"] for s in subscriptions} == {
+        *example_manifest.security_approvers,
+        example_manifest.rooms[0].owner,
+    }
     assert {s["Properties"]["Protocol"] for s in subscriptions} == {"email"}
     (policy,) = _of_type(template, "AWS::SNS::TopicPolicy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
@@ -356,11 +358,18 @@ def test_remediation_may_only_restore(template, room_stack: DataRoomStack) -> No
 def test_every_other_room_role_keeps_the_room_boundary(template, room_stack: DataRoomStack) -> None:
     room_boundary = _logical_id(room_stack, room_stack.boundary.policy)
     remediation_role = _logical_id(room_stack, room_stack.remediation.role)
+    # The lifecycle's freeze function and budget action attach the freeze (tests/lifecycle).
+    lifecycle = room_stack.lifecycle
+    own_boundaries = {
+        remediation_role,
+        _logical_id(room_stack, lifecycle.freeze_role),
+        _logical_id(room_stack, lifecycle.budget_action_role),
+    }
     for logical_id, role in _of_type(template, "AWS::IAM::Role").items():
         if logical_id.startswith("CustomVpcRestrictDefaultSGCustomResourceProvider"):
             # CDK's provider must restore the default group on delete, which the boundary denies.
             assert "PermissionsBoundary" not in role["Properties"]
-        elif logical_id != remediation_role:
+        elif logical_id not in own_boundaries:
             assert _targets(role["Properties"]["PermissionsBoundary"]) == room_boundary, logical_id
 
 

@@ -217,8 +217,9 @@ def test_net5_flow_logs_all_traffic_to_encrypted_group_with_retention(
 def test_s3_1_intermediate_expires_results_retained(
     room_template: Template, room_stack: DataRoomStack
 ) -> None:
-    # intermediate, results, access logs (S3-1), the trail's log bucket (MON-1) and Config's (MON-5)
-    room_template.resource_count_is("AWS::S3::Bucket", 5)
+    # intermediate, results, access logs (S3-1), the trail's log bucket (MON-1), Config's (MON-5)
+    # and the object-locked evidence bucket (LCY-3)
+    room_template.resource_count_is("AWS::S3::Bucket", 6)
     inter = resource(room_template, room_stack, room_stack.storage.intermediate_bucket)
     rule = inter["Properties"]["LifecycleConfiguration"]["Rules"][0]
     assert (

@@ -8,6 +8,8 @@ from dataroom.policies.rules import (
     drf2_region,
     iam_boundary,
     iam_read_role_read_only,
+    lcy1_expiry_schedules,
+    lcy2_budget,
     mon1_trail,
     mon3_detector,
     mon4_alert_severity,
@@ -65,6 +67,8 @@ RULES: tuple[Rule, ...] = (
     per2_called_via_scoped.RULE,
     per2_sharing_without_boundary.RULE,
     per3_endpoint_pinned.RULE,
+    lcy1_expiry_schedules.RULE,
+    lcy2_budget.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.

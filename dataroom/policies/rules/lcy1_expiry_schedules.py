@@ -1,0 +1,70 @@
+"""LCY-1: the room has a one-shot schedule that freezes it at expiry (and warns before)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from dataroom.policies.rules.base import Resource, Rule, RuleContext, Verdict, tags
+
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+
+
+def at_time(schedule: Resource) -> dt.datetime | None:
+    """The UTC instant of a one-shot ``at(...)`` schedule, or None for any other expression."""
+    props = schedule.get("Properties", {})
+    match = _AT.match(str(props.get("ScheduleExpression", "")))
+    if match is None or props.get("ScheduleExpressionTimezone", "UTC") not in ("UTC", "Etc/UTC"):
+        return None
+    return dt.datetime.fromisoformat(match.group(1)).replace(tzinfo=dt.UTC)
+
+
+def _targets_function(target: Any, functions: set[str]) -> bool:
+    arn = target.get("Arn") if isinstance(target, dict) else None
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        return str(arn["Fn::GetAtt"][0]) in functions
+    return False
+
+
+def check(ctx: RuleContext) -> Verdict:
+    functions = {lid for lid, _ in ctx.resources("AWS::Lambda::Function")}
+    freezes: list[tuple[str, dt.datetime]] = []
+    for lid, schedule in ctx.resources("AWS::Scheduler::Schedule"):
+        props = schedule.get("Properties", {})
+        when = at_time(schedule)
+        if when is None or props.get("State", "ENABLED") != "ENABLED":
+            continue
+        if _targets_function(props.get("Target"), functions):
+            freezes.append((lid, when))
+    if not freezes:
+        return ["no enabled one-shot at(...) schedule invoking a freeze function in the room"]
+    expires = tags(ctx.resource).get("dataroom:expires")
+    if not expires:
+        return True
+    try:
+        end = dt.datetime.combine(
+            dt.date.fromisoformat(expires) + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC
+        )
+    except ValueError:
+        return [f"dataroom:expires tag {expires!r} is not a date"]
+    if end < dt.datetime.now(dt.UTC):
+        return True  # already expired: the freeze runs at the first midnight after deploy
+    late = [
+        f"{lid}: freezes at {when.isoformat()}, after expiry {end.isoformat()}"
+        for lid, when in freezes
+        if when > end
+    ]
+    return late if len(late) == len(freezes) else True
+
+
+RULE = Rule(
+    rule_id="LCY1ExpirySchedules",
+    control="LCY-1",
+    info="The room has no enabled one-shot schedule that freezes it at (or before) its expiry.",
+    explanation="Access to production ends at expiry through IAM, but notebooks, endpoints and "
+    "the room's own roles keep running and costing; the freeze at expiry ends them.",
+    resource_types=frozenset({"AWS::EC2::VPC"}),
+    check=check,
+    rooms_only=True,
+)
