@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dataroom.airlock.cli import add_export_parser
 from dataroom.manifest import ManifestError, load_manifest
 
 
@@ -153,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--today", type=_date, help="judge expiry against this day, YYYY-MM-DD (default today)"
     )
     review.set_defaults(func=_review)
+    add_export_parser(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

@@ -35,6 +35,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dataroom.spec.airlock import Airlock
+
 __all__ = [
     "DATA_PHASES",
     "Classification",
@@ -331,6 +333,7 @@ class Room(_Frozen):
     vpc_cidr: Cidr = "10.80.0.0/22"
     monitoring: Monitoring = Monitoring()
     priors: tuple[Prior, ...] = ()
+    airlock: Airlock | None = None
 
     @property
     def reads_production(self) -> bool:

@@ -76,6 +76,8 @@ class RoomStorage(Construct):
             )
         self._key = encryption_key
         self._called_via = tuple(called_via_services)
+        self._trusted_roles: list[iam.IRole] = list(trusted_roles)
+        self._glovebox_perimeters: list[iam.PolicyStatement] = []
         self._account = Stack.of(self).account
 
         self.access_logs_bucket = s3.Bucket(
@@ -188,16 +190,27 @@ class RoomStorage(Construct):
             conditions["ForAllValues:StringNotEquals"] = {"aws:CalledVia": list(self._called_via)}
         if trusted_roles:
             conditions["ArnNotEquals"] = {"aws:PrincipalArn": [r.role_arn for r in trusted_roles]}
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyDataAccessFromOutsideTheGlovebox",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=list(DATA_PLANE_ACTIONS),
-                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
-                conditions=conditions,
-            )
+        statement = iam.PolicyStatement(
+            sid="DenyDataAccessFromOutsideTheGlovebox",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=list(DATA_PLANE_ACTIONS),
+            resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+            conditions=conditions,
         )
+        bucket.add_to_resource_policy(statement)
+        self._glovebox_perimeters.append(statement)
+
+    def trust_role(self, role: iam.IRole) -> None:
+        """Let ``role``, a room automation role whose requests come from an AWS service (e.g. a
+        state machine's), reach the intermediate and results buckets from outside the endpoint.
+
+        Its own identity policy still decides what it may do there.
+        """
+        self._trusted_roles.append(role)
+        arns = [r.role_arn for r in self._trusted_roles]
+        for statement in self._glovebox_perimeters:
+            statement.add_condition("ArnNotEquals", {"aws:PrincipalArn": arns})
 
     def _require_room_key(self, bucket: s3.Bucket) -> None:
         bucket.add_to_resource_policy(

@@ -27,6 +27,7 @@ from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_arn, scientist_role_name
 from dataroom.policies.acknowledgements import acknowledge_room_stack
+from dataroom.stacks.room_airlock import add_airlock
 
 #: The manifest's ``log_retention_days`` as CloudWatch Logs' retention values.
 RETENTION: dict[int, logs.RetentionDays] = {
@@ -138,6 +139,8 @@ class DataRoomStack(Stack):
         if provider is not None:
             iam.PermissionsBoundary.of(provider).clear()
         self.scientist_role = self._scientist_role(manifest, room)
+        # EXP-1, EXP-2: the export airlock, when the manifest gives the room one.
+        self.airlock = add_airlock(self)
 
         tags = {
             "dataroom:room": room.name,
