@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_guardduty as guardduty
@@ -30,6 +30,7 @@ from dataroom.airlock.definition import (
     definition,
 )
 from dataroom.airlock.records import BY_KIND_INDEX
+from dataroom.policies.rules.exp_airlock_policy import BUCKET_TAG, ROLE_TAG
 from dataroom.spec.airlock import MIN_APPROVERS
 
 __all__ = ["EXPORT_WRITE_ACTIONS", "OBJECT_READ_ACTIONS", "Airlock", "TAGGING_ACTIONS"]
@@ -283,6 +284,17 @@ class Airlock(Construct):
                     resources=["*"],
                 )
             )
+
+        # DataRoomChecks (EXP-1) and the review find the airlock's parts by these tags.
+        Tags.of(self.review_bucket).add(BUCKET_TAG, "review")
+        Tags.of(self.export_bucket).add(BUCKET_TAG, "export")
+        for kind, role in (
+            ("scanner", self.scanner_role),
+            ("release", self.release_role),
+            ("pipeline", self.pipeline_role),
+            ("approver", self.approver_role),
+        ):
+            Tags.of(role).add(ROLE_TAG, kind)
 
         CfnOutput(self, "TableName", value=self.table.table_name)
         CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
