@@ -152,7 +152,7 @@ def _request(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ExportError(str(exc)) from None
     except Exception as exc:
-        raise _aws_error(exc, "dataroom export request") from None
+        raise _aws_error(exc, "request") from None
     table = args.table or table_name(args.room)
     try:
         ddb.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)")
@@ -163,7 +163,7 @@ def _request(args: argparse.Namespace) -> int:
             input=json.dumps({"request_id": request_id, "requester": identity}),
         )
     except Exception as exc:
-        raise _aws_error(exc, "dataroom export request") from None
+        raise _aws_error(exc, "request") from None
     print(request_id)
     print(
         f"dataroom export: requested {len(objects)} object(s) from room {args.room} as "
@@ -211,7 +211,7 @@ def _decide(args: argparse.Namespace, decision: str) -> int:
     except ExportError:
         raise
     except Exception as exc:
-        raise _aws_error(exc, f"dataroom export {decision}") from None
+        raise _aws_error(exc, decision) from None
     print(f"dataroom export: {identity} recorded {decision!r} on {request_id}")
     return 0
 
@@ -225,7 +225,7 @@ def _status(args: argparse.Namespace) -> int:
         ddb, _, _ = _clients(args)
         status = fetch_status(ddb, args.table or table_name(args.room), request_id)
     except Exception as exc:
-        raise _aws_error(exc, "dataroom export status") from None
+        raise _aws_error(exc, "status") from None
     if status.requester is None and not status.states:
         raise ExportError(f"no request {request_id} in room {args.room}", 1)
     if args.json:
@@ -246,7 +246,7 @@ def _list(args: argparse.Namespace) -> int:
         ddb, _, _ = _clients(args)
         statuses = list_requests(ddb, args.table or table_name(args.room))
     except Exception as exc:
-        raise _aws_error(exc, "dataroom export list") from None
+        raise _aws_error(exc, "list") from None
     if args.json:
         print(json.dumps([s.to_json() for s in statuses], indent=2))
         return 0
@@ -262,7 +262,7 @@ def _evidence(args: argparse.Namespace) -> int:
         ddb, _, _ = _clients(args)
         records = released_exports(ddb, args.table or table_name(args.room), args.room)
     except Exception as exc:
-        raise _aws_error(exc, "dataroom export evidence") from None
+        raise _aws_error(exc, "evidence") from None
     document = {"kind": "dataroom-exports", "room": args.room, "exports": records}
     Path(args.out).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(f"dataroom export: {len(records)} released export(s) of room {args.room} in {args.out}")
