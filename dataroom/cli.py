@@ -85,6 +85,7 @@ def _review(args: argparse.Namespace) -> int:
             args.manifest,
             today=args.today,
             previous_evidence=args.previous_evidence,
+            exports=args.exports,
         )
     except ReviewError as exc:
         print(f"dataroom review: {exc}", file=sys.stderr)
@@ -149,6 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     review.add_argument("--out", default="review", help="output directory (default review)")
     review.add_argument(
         "--previous-evidence", metavar="PATH", help="an earlier evidence.json to diff against"
+    )
+    review.add_argument(
+        "--exports",
+        metavar="PATH",
+        help="released exports from `dataroom export evidence`, recorded in evidence.json",
     )
     review.add_argument(
         "--today", type=_date, help="judge expiry against this day, YYYY-MM-DD (default today)"

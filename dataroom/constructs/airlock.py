@@ -104,6 +104,8 @@ class Airlock(Construct):
     :param access_logs_bucket: the room's access-log bucket (S3-4).
     :param approvers: the room's manifest approvers (e-mails, matched against SourceIdentity).
     :param consumers: the roles that may read released exports.
+    :param approver_principals: the roles approvers sign in with; the approver role trusts them
+        only for sessions whose SourceIdentity is one of ``approvers``.
     :param approver_role_name: name of the role approvers assume (part of the contract).
         Default: a generated name.
     :param export_bucket_name: name of the export bucket, which consumers in other accounts
@@ -131,6 +133,7 @@ class Airlock(Construct):
         access_logs_bucket: s3.IBucket,
         approvers: Sequence[str],
         consumers: Sequence[iam.IRole],
+        approver_principals: Sequence[iam.IRole],
         approver_role_name: str | None = None,
         export_bucket_name: str | None = None,
         table_name: str | None = None,
@@ -152,6 +155,8 @@ class Airlock(Construct):
             )
         if not consumers:
             problems.append("consumers=[]: expected at least one consumer role")
+        if not approver_principals:
+            problems.append("approver_principals=[]: expected the roles approvers sign in with")
         ttl_days = request_ttl.to_days() if not request_ttl.is_unresolved() else None
         if ttl_days is not None and not 1 <= ttl_days <= 30:
             problems.append(f"request_ttl={ttl_days} days: expected 1 to 30 days")
@@ -165,6 +170,7 @@ class Airlock(Construct):
         self.state_machine_name = state_machine_name
         self.results_bucket = results_bucket
         self.consumers = tuple(consumers)
+        self.approver_principals = tuple(approver_principals)
 
         self.table = dynamodb.Table(
             self,
@@ -553,22 +559,22 @@ class Airlock(Construct):
         self._key.grant_encrypt_decrypt(role)
 
     def _approver_role(self, role_name: str | None) -> iam.Role:
-        """The role approvers assume: only sessions whose SourceIdentity is a manifest approver."""
+        """The role approvers assume: from their sign-in roles, with an approver's SourceIdentity."""
         conditions = {"StringEquals": {"sts:SourceIdentity": list(self.approvers)}}
+        principals = [iam.ArnPrincipal(r.role_arn) for r in self.approver_principals]
         role = iam.Role(
             self,
             "ApproverRole",
             role_name=role_name,
-            assumed_by=iam.AccountPrincipal(self._account).with_conditions(conditions),
+            assumed_by=iam.CompositePrincipal(*principals).with_conditions(conditions),
             max_session_duration=Duration.hours(1),
             description="dataroom airlock: approvers decide on export requests",
         )
         assert role.assume_role_policy is not None
+        # The SourceIdentity set at sign-in carries over; the trust must allow it explicitly.
         role.assume_role_policy.add_statements(
             iam.PolicyStatement(
-                actions=["sts:SetSourceIdentity"],
-                principals=[iam.AccountPrincipal(self._account)],
-                conditions=conditions,
+                actions=["sts:SetSourceIdentity"], principals=principals, conditions=conditions
             )
         )
         self.grant_decide(role)

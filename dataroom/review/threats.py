@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataroom.manifest import Manifest, Room
+from dataroom.review.airlock import detect_exp1, detect_exp2
 from dataroom.review.assembly import StackTemplate, action_matches, as_list, refers_to, statements
 from dataroom.review.facts import monitoring_facts
 from dataroom.review.graph import READ_ACTIONS, AccessGraph, Node
@@ -51,6 +52,8 @@ CONTROL_TITLES: dict[str, str] = {
     "NET-6": "DNS firewall association blocking all but AWS service domains",
     "QRY-1": "enforced Athena workgroup with a bytes-scanned cut-off, encrypted results",
     "CHG-2": "data-mixing rules of the manifest",
+    "EXP-1": "exports only through the airlock: scan, two approvers, one release role",
+    "EXP-2": "every release recorded: requester, approvers, digests, times",
 }
 
 #: DESIGN.md's threat map: threat -> (control id, aspect of the control or None, note).
@@ -71,6 +74,7 @@ STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
             ("MON-1", None, ""),
             ("MON-2", None, ""),
             ("IAM-1", "source-identity", "SourceIdentity required on every hop"),
+            ("EXP-2", None, "every export is recorded"),
         ),
     ),
     (
@@ -84,6 +88,7 @@ STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
             ("NET-6", None, ""),
             ("S3-3", None, ""),
             ("CHG-2", None, ""),
+            ("EXP-1", None, "exports leave only through the airlock"),
         ),
     ),
     ("Denial of service", (("QRY-1", None, ""), ("IAM-3", None, "read-only roles"))),
@@ -793,6 +798,8 @@ DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
     "NET-6": _net6,
     "QRY-1": _qry1,
     "CHG-2": _chg2,
+    "EXP-1": detect_exp1,
+    "EXP-2": detect_exp2,
 }
 
 

@@ -7,6 +7,7 @@ rooms:
     airlock:
       consumers: [arn:aws:iam::333333333333:role/ThreatResearchConsumer]
       request_ttl_days: 14
+      approver_principals: [arn:aws:iam::222222222222:role/SecurityReviewer]  # default: principals
 ```
 
 Approvers are the room's own ``approvers``: an export needs two of them, neither the requester,
@@ -59,9 +60,15 @@ class Airlock(BaseModel):
     :param consumers: IAM roles that may read the export bucket (and nobody else may).
     :param request_ttl_days: days a request may wait for its scan and its approvals before it
         expires (1..30, default 14).
+    :param approver_principals: the roles (of the room account) approvers sign in with; a
+        session of one of them becomes the room's approver role only when its SourceIdentity is
+        one of the room's approvers. Default: the room's ``principals``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     consumers: Annotated[tuple[ConsumerArn, ...], AfterValidator(_unique)] = Field(min_length=1)
     request_ttl_days: int = Field(default=14, ge=1, le=30)
+    approver_principals: Annotated[tuple[ConsumerArn, ...], AfterValidator(_unique)] = Field(
+        default=(), description="roles approvers come through; default: the room's principals"
+    )

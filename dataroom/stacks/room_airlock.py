@@ -50,6 +50,10 @@ def add_airlock(stack: DataRoomStack) -> Airlock | None:
         iam.Role.from_role_arn(stack, f"AirlockConsumer{i}", arn, mutable=False)
         for i, arn in enumerate(spec.consumers)
     ]
+    approver_principals = [
+        iam.Role.from_role_arn(stack, f"AirlockApproverPrincipal{i}", arn, mutable=False)
+        for i, arn in enumerate(spec.approver_principals or room.principals)
+    ]
     airlock = Airlock(
         stack,
         "Airlock",
@@ -58,6 +62,7 @@ def add_airlock(stack: DataRoomStack) -> Airlock | None:
         access_logs_bucket=stack.storage.access_logs_bucket,
         approvers=room.approvers,
         consumers=consumers,
+        approver_principals=approver_principals,
         approver_role_name=approver_role_name(room.name),
         export_bucket_name=export_bucket_name(room.name, room.account, stack.region),
         table_name=table_name(room.name),

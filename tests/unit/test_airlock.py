@@ -104,10 +104,13 @@ def test_the_scientist_may_request_and_the_glovebox_reaches_the_airlock(room_tem
             "Roles": [{"Ref": Match.string_like_regexp("ScientistRole")}],
         },
     )
-    room_template.has_resource_properties(
-        "AWS::EC2::VPCEndpoint",
-        {"ServiceName": Match.string_like_regexp("dynamodb"), "VpcEndpointType": "Gateway"},
+    endpoints = room_template.find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}
     )
+    (dynamodb,) = [e for e in endpoints.values() if "dynamodb" in json.dumps(e)]
+    (only,) = dynamodb["Properties"]["PolicyDocument"]["Statement"]
+    assert only["Action"] == ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"]
+    assert "Airlock" in json.dumps(only["Resource"])
 
 
 def test_the_boundary_denies_taking_the_airlock_apart(room_template: Template) -> None:
@@ -143,13 +146,16 @@ def _bare_airlock(**overrides: Any) -> Airlock:
         "access_logs_bucket": logs,
         "approvers": APPROVERS,
         "consumers": [iam.Role.from_role_arn(stack, "C", "arn:aws:iam::333333333333:role/C")],
+        "approver_principals": [
+            iam.Role.from_role_arn(stack, "A", "arn:aws:iam::123456789012:role/Reviewer")
+        ],
     }
     props.update(overrides)
     return Airlock(stack, "Airlock", **props)
 
 
 def test_one_approver_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"approvers=\['a@example.com'\]: expected at least 2"):
+    with pytest.raises(ValueError, match=r"approvers=\['a@example.com', 'a@example.com'\]: expected"):
         _bare_airlock(approvers=["a@example.com", "a@example.com"])
 
 

@@ -350,11 +350,13 @@ def test_remediation_may_only_restore(template, room_stack: DataRoomStack) -> No
 def test_every_other_room_role_keeps_the_room_boundary(template, room_stack: DataRoomStack) -> None:
     room_boundary = _logical_id(room_stack, room_stack.boundary.policy)
     remediation_role = _logical_id(room_stack, room_stack.remediation.role)
+    assert room_stack.airlock is not None
+    scanner_role = _logical_id(room_stack, room_stack.airlock.scanner_role)  # its own boundary
     for logical_id, role in _of_type(template, "AWS::IAM::Role").items():
         if logical_id.startswith("CustomVpcRestrictDefaultSGCustomResourceProvider"):
             # CDK's provider must restore the default group on delete, which the boundary denies.
             assert "PermissionsBoundary" not in role["Properties"]
-        elif logical_id != remediation_role:
+        elif logical_id not in (remediation_role, scanner_role):
             assert _targets(role["Properties"]["PermissionsBoundary"]) == room_boundary, logical_id
 
 
