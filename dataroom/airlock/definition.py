@@ -117,7 +117,11 @@ def _tick(name: str, expired: str, then: str, max_polls: int) -> dict[str, Any]:
         f"{name}Due": {
             "Type": "Choice",
             "Choices": [
-                {"Variable": "$.clock.polls", "NumericGreaterThanEquals": max_polls, "Next": expired}
+                {
+                    "Variable": "$.clock.polls",
+                    "NumericGreaterThanEquals": max_polls,
+                    "Next": expired,
+                }
             ],
             "Default": then,
         },
@@ -274,7 +278,9 @@ def _scan_states(poll_seconds: int, max_polls: int) -> dict[str, Any]:
     }
 
 
-def _review_states(approvers: Sequence[str], quorum: int, poll_seconds: int, max_polls: int) -> dict[str, Any]:
+def _review_states(
+    approvers: Sequence[str], quorum: int, poll_seconds: int, max_polls: int
+) -> dict[str, Any]:
     is_approver = {"Or": [{"Variable": "$.who", "StringEquals": a} for a in approvers]}
     if len(approvers) == 1:
         is_approver = {"Variable": "$.who", "StringEquals": approvers[0]}
@@ -573,9 +579,7 @@ def definition(
                 "approvers": {"S.$": "States.JsonToString($.approvers.identities)"},
             },
         ),
-        "RecordBlocked": _record(
-            "Blocked", None, {"scan": {"S.$": "States.JsonToString($.scan)"}}
-        ),
+        "RecordBlocked": _record("Blocked", None, {"scan": {"S.$": "States.JsonToString($.scan)"}}),
         "RecordRejected": _record(
             "Rejected", None, {"rejecters": {"S.$": "States.JsonToString($.rejecters.identities)"}}
         ),

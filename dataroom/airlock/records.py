@@ -273,8 +273,7 @@ def export_record(room: str, status: RequestStatus) -> dict[str, Any]:
         "released_at": released.get("at"),
         "approvers": sorted(released.get("approvers", [])),
         "decisions": [
-            {"identity": d.identity, "decision": d.decision, "at": d.at}
-            for d in status.decisions
+            {"identity": d.identity, "decision": d.decision, "at": d.at} for d in status.decisions
         ],
         "objects": [
             {

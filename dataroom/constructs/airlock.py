@@ -33,7 +33,7 @@ from dataroom.airlock.records import BY_KIND_INDEX
 from dataroom.policies.rules.exp_airlock_policy import BUCKET_TAG, ROLE_TAG
 from dataroom.spec.airlock import MIN_APPROVERS
 
-__all__ = ["EXPORT_WRITE_ACTIONS", "OBJECT_READ_ACTIONS", "Airlock", "TAGGING_ACTIONS"]
+__all__ = ["EXPORT_WRITE_ACTIONS", "OBJECT_READ_ACTIONS", "TAGGING_ACTIONS", "Airlock"]
 
 #: Reading an object's bytes (what "readable" means for the review and export buckets).
 OBJECT_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
@@ -559,7 +559,7 @@ class Airlock(Construct):
         self._key.grant_encrypt_decrypt(role)
 
     def _approver_role(self, role_name: str | None) -> iam.Role:
-        """The role approvers assume: from their sign-in roles, with an approver's SourceIdentity."""
+        """The role approvers assume: from their sign-in roles, as a manifest approver."""
         conditions = {"StringEquals": {"sts:SourceIdentity": list(self.approvers)}}
         principals = [iam.ArnPrincipal(r.role_arn) for r in self.approver_principals]
         role = iam.Role(

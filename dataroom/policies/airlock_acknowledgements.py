@@ -69,8 +69,7 @@ def acknowledge_airlock(airlock: Airlock, *, requesters: Sequence[IConstruct] = 
             "CloudWatch Logs delivery, which support no resource-level permission.",
         ),
         Acknowledgment(
-            id=f"{SOLUTIONS}IAM5[Resource::<"
-            f"{_logical_id(airlock.results_bucket)}.Arn>/*]",
+            id=f"{SOLUTIONS}IAM5[Resource::<{_logical_id(airlock.results_bucket)}.Arn>/*]",
             reason="Reads of the results bucket's objects: a request names its objects at run "
             "time; the state machine reads only the pinned versions a request lists.",
         ),

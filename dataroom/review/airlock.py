@@ -78,8 +78,10 @@ def _release_trusts_only_the_pipeline(stack: StackTemplate) -> bool:
         for p in as_list((statement.get("Principal") or {}).get("AWS"))
     ]
     services = [p for s in trust for p in as_list((s.get("Principal") or {}).get("Service"))]
-    return bool(principals) and not services and all(
-        airlock_internal_trust(stack, release, p) for p in principals
+    return (
+        bool(principals)
+        and not services
+        and all(airlock_internal_trust(stack, release, p) for p in principals)
     )
 
 
@@ -119,8 +121,7 @@ def airlock_facts(stack: StackTemplate) -> dict[str, Any] | None:
                 if isinstance(principal, dict):
                     consumers.extend(str(p) for p in as_list(principal.get("AWS")))
     plans = [
-        p.get("Properties", {})
-        for _, p in stack.resources("AWS::GuardDuty::MalwareProtectionPlan")
+        p.get("Properties", {}) for _, p in stack.resources("AWS::GuardDuty::MalwareProtectionPlan")
     ]
     return {
         "requesters": sorted(requesters),
@@ -160,12 +161,18 @@ def detect_exp1(ctx: RoomContext, r: ControlResult) -> None:
         r.check("present", False, "the manifest declares an airlock; the template has none")
         return
     export, review = facts["export_bucket"], facts["review_bucket"]
-    r.check("export-writers", export is not None and _verdict_ok(
-        exp1_export_writers.check(_rule_context(ctx.stack, export))
-    ), "export bucket writable by the release role only")
-    r.check("scan-gate", review is not None and _verdict_ok(
-        exp1_review_scan_gate.check(_rule_context(ctx.stack, review))
-    ), "review bucket unreadable before a clean scan; only the scanner tags")
+    r.check(
+        "export-writers",
+        export is not None
+        and _verdict_ok(exp1_export_writers.check(_rule_context(ctx.stack, export))),
+        "export bucket writable by the release role only",
+    )
+    r.check(
+        "scan-gate",
+        review is not None
+        and _verdict_ok(exp1_review_scan_gate.check(_rule_context(ctx.stack, review))),
+        "review bucket unreadable before a clean scan; only the scanner tags",
+    )
     r.check("malware-scan", facts["malware_scan"], "GuardDuty Malware Protection tags reviews")
     r.check(
         "release-role",
@@ -198,14 +205,20 @@ def detect_exp2(ctx: RoomContext, r: ControlResult) -> None:
         policy = (props.get("ResourcePolicy") or {}).get("PolicyDocument")
         for statement in statements(policy):
             actions = set(as_list(statement.get("Action")))
-            if statement.get("Effect") == "Deny" and {
-                "dynamodb:UpdateItem",
-                "dynamodb:DeleteItem",
-            } <= actions and not statement.get("Condition"):
+            if (
+                statement.get("Effect") == "Deny"
+                and {
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                }
+                <= actions
+                and not statement.get("Condition")
+            ):
                 append_only = True
         pitr = props.get("PointInTimeRecoverySpecification", {})
         recoverable = recoverable or (
-            pitr.get("PointInTimeRecoveryEnabled") is True and table.get("DeletionPolicy") == "Retain"
+            pitr.get("PointInTimeRecoveryEnabled") is True
+            and table.get("DeletionPolicy") == "Retain"
         )
     machines = [m for _, m in ctx.stack.resources("AWS::StepFunctions::StateMachine")]
     records = any(
@@ -282,7 +295,10 @@ def render_airlock(room: Mapping[str, Any], exports: list[dict[str, Any]]) -> li
     ]
     if exports:
         lines += ["Released exports (earlier requests of this room, for differencing attacks):", ""]
-        lines += ["| request | requester | approvers | released | objects |", "|---|---|---|---|---|"]
+        lines += [
+            "| request | requester | approvers | released | objects |",
+            "|---|---|---|---|---|",
+        ]
         for e in exports:
             objects = ", ".join(f"`{o.get('key')}`" for o in e.get("objects", []))
             lines.append(

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
-from dataroom.review.assembly import Assembly, AssemblyError, StackTemplate, read_assembly
 from dataroom.review.airlock import (
     airlock_facts,
     diff_exports,
@@ -31,6 +30,7 @@ from dataroom.review.airlock import (
     load_exports,
     render_airlock,
 )
+from dataroom.review.assembly import Assembly, AssemblyError, StackTemplate, read_assembly
 from dataroom.review.evidence import (
     EVIDENCE_KIND,
     EvidenceError,
@@ -949,8 +949,10 @@ def _evidence_section(evidence: dict[str, Any]) -> list[str]:
         + items("controls_disappeared", lambda v: f"**{v['room']}: {v['control']}**")
         + items(
             "exports_released",
-            lambda v: f"{v['room']}: {v['request_id']} by {v['requester']}, approved by "
-            f"{', '.join(v['approvers'])}: {', '.join(v['objects'])}",
+            lambda v: (
+                f"{v['room']}: {v['request_id']} by {v['requester']}, approved by "
+                f"{', '.join(v['approvers'])}: {', '.join(v['objects'])}"
+            ),
         )
     )
     return lines + (changes or ["No reviewed fact changed."]) + [""]

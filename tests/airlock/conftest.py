@@ -145,11 +145,7 @@ class Airlock:
 
     def entered(self, execution: str, state: str) -> int:
         events = self.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-        return sum(
-            1
-            for e in events
-            if e.get("stateEnteredEventDetails", {}).get("name") == state
-        )
+        return sum(1 for e in events if e.get("stateEnteredEventDetails", {}).get("name") == state)
 
     def wait_entered(self, execution: str, state: str, times: int) -> None:
         """Until the machine has entered ``state`` at least ``times`` times."""

@@ -35,7 +35,13 @@ def test_two_distinct_approvers_release_the_pinned_versions(airlock: Airlock) ->
     airlock.scan(request_id)
 
     assert airlock.finish(execution)["status"] == "SUCCEEDED"
-    assert airlock.states(request_id) == ["Submitted", "Scanning", "InReview", "Approved", "Released"]
+    assert airlock.states(request_id) == [
+        "Submitted",
+        "Scanning",
+        "InReview",
+        "Approved",
+        "Released",
+    ]
     assert airlock.exported(request_id, "out/clusters.csv") == b"cluster,size\n1,10\n"
     released = airlock.state_row(request_id, "Released")
     assert sorted(json.loads(released["approvers"])) == [BOB, CAROL]
@@ -92,9 +98,7 @@ def test_a_rejection_after_one_approval_ends_the_request(airlock: Airlock) -> No
     airlock.scan(request_id)
     assert airlock.finish(execution)["status"] == "SUCCEEDED"
     assert airlock.states(request_id) == ["Submitted", "Scanning", "InReview", "Rejected"]
-    assert json.loads(airlock.state_row(request_id, "Rejected")["rejecters"]) == [
-        CAROL
-    ]
+    assert json.loads(airlock.state_row(request_id, "Rejected")["rejecters"]) == [CAROL]
     assert not [k for k in airlock.export_keys() if k.startswith(request_id)]
 
 
@@ -127,9 +131,7 @@ def test_a_request_without_quorum_expires(airlock: Airlock) -> None:
 
 def test_a_stale_clean_tag_is_not_carried_into_review(airlock: Airlock) -> None:
     # The requester tags their own result "clean": the review copy must start untagged.
-    v = airlock.put_result(
-        "out/f.csv", b"f", Tagging="GuardDutyMalwareScanStatus=NO_THREATS_FOUND"
-    )
+    v = airlock.put_result("out/f.csv", b"f", Tagging="GuardDutyMalwareScanStatus=NO_THREATS_FOUND")
     request_id, execution = airlock.request(
         [ExportObject("out/f.csv", v)],
         decisions=((BOB, "approve"), (CAROL, "approve")),

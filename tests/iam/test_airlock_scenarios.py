@@ -36,8 +36,15 @@ ROOM = "222222222222"
 REGION = "us-east-1"
 NOW = "2026-12-01T12:00:00Z"
 CONSUMER = "arn:aws:iam::333333333333:role/ThreatResearchConsumer"
-ALICE, BOB, CAROL = "scientist@example.com", "security-lead@example.com", "data-protection@example.com"
-ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ALICE, BOB, CAROL = (
+    "scientist@example.com",
+    "security-lead@example.com",
+    "data-protection@example.com",
+)
+ADMIN = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 CONSUMER_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
@@ -128,9 +135,8 @@ def _s3(
         "aws:SecureTransport": "true",
         "s3:TlsVersion": "1.3",
     }
-    if action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging"):
-        if tag is not None:
-            context["s3:ExistingObjectTag/GuardDutyMalwareScanStatus"] = tag
+    if action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging") and tag:
+        context["s3:ExistingObjectTag/GuardDutyMalwareScanStatus"] = tag
     if action in ("s3:PutObject", "s3:PutObjectTagging"):
         context["s3:RequestObjectTagKeys"] = request_tags or []
         if not context["s3:RequestObjectTagKeys"]:
@@ -386,7 +392,13 @@ def results(airlock: dict[str, Any]) -> list[dict[str, Any]]:
             lock,
             admin=True,
         ),
-        _row("table: an approver writes under their own identity", "approver", BOB, lock, identity=BOB),
+        _row(
+            "table: an approver writes under their own identity",
+            "approver",
+            BOB,
+            lock,
+            identity=BOB,
+        ),
         _row(
             "table: an approver writes under another approver's identity",
             "approver",

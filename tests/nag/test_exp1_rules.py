@@ -30,8 +30,7 @@ def _fragment(template: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]
     (policy_id,) = [
         lid
         for lid, r in resources.items()
-        if r["Type"] == "AWS::S3::BucketPolicy"
-        and r["Properties"]["Bucket"] == {"Ref": bucket_id}
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": bucket_id}
     ]
     roles = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
     fragment = {
@@ -134,8 +133,10 @@ def test_review_readable_before_the_scan_fails(review) -> None:
     deny = _statement(template, "DenyReadBeforeCleanScan")
     deny["Effect"] = "Allow"
     findings = _judge(exp1_review_scan_gate.RULE, bucket_id, template)
-    assert findings == ["no statement denies reads of versions not tagged "
-                        "GuardDutyMalwareScanStatus=NO_THREATS_FOUND"]
+    assert findings == [
+        "no statement denies reads of versions not tagged "
+        "GuardDutyMalwareScanStatus=NO_THREATS_FOUND"
+    ]
 
 
 def test_review_read_gate_sparing_the_release_role_fails(review) -> None:

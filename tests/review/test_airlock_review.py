@@ -87,7 +87,11 @@ def test_a_weakened_export_bucket_is_a_gap(example_review: Review) -> None:
     result = ControlResult("EXP-1")
     detect_exp1(ctx, result)
     assert result.status == "missing"
-    assert result.missing == ["export bucket writable by the release role only"]
+    # The write deny turned into an allow to everyone: the bucket is writable, and "*" reads it.
+    assert result.missing == [
+        "export bucket writable by the release role only",
+        "export bucket readable by exactly the manifest's consumers",
+    ]
 
 
 def test_released_exports_are_evidence_and_new_ones_are_the_difference(
