@@ -281,9 +281,9 @@ def _scan_states(poll_seconds: int, max_polls: int) -> dict[str, Any]:
 def _review_states(
     approvers: Sequence[str], quorum: int, poll_seconds: int, max_polls: int
 ) -> dict[str, Any]:
-    is_approver = {"Or": [{"Variable": "$.who", "StringEquals": a} for a in approvers]}
-    if len(approvers) == 1:
-        is_approver = {"Variable": "$.who", "StringEquals": approvers[0]}
+    is_approver: dict[str, Any] = {
+        "Or": [{"Variable": "$.who", "StringEquals": a} for a in approvers]
+    }
     return {
         "WaitForDecisions": {"Type": "Wait", "Seconds": poll_seconds, "Next": "ReadDecisions"},
         "ReadDecisions": {

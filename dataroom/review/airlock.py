@@ -91,7 +91,7 @@ def airlock_facts(stack: StackTemplate) -> dict[str, Any] | None:
     review = _tagged(stack, "AWS::S3::Bucket", BUCKET_TAG, "review")
     if export is None and review is None:
         return None
-    names = _role_names(stack)
+    names: dict[str, str] = _role_names(stack)
     requesters: set[str] = set()
     for _, policy in stack.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         props = policy.get("Properties", {})
@@ -101,7 +101,7 @@ def airlock_facts(stack: StackTemplate) -> dict[str, Any] | None:
             ):
                 for role in as_list(props.get("Roles")):
                     if isinstance(role, dict) and "Ref" in role:
-                        requesters.add(names.get(role["Ref"], role["Ref"]))
+                        requesters.add(str(names.get(role["Ref"], role["Ref"])))
     approvers: list[str] = []
     approver_role = _tagged(stack, "AWS::IAM::Role", ROLE_TAG, "approver")
     if approver_role is not None:
@@ -126,7 +126,7 @@ def airlock_facts(stack: StackTemplate) -> dict[str, Any] | None:
     return {
         "requesters": sorted(requesters),
         "approvers": sorted(set(approvers)),
-        "approver_role": names.get(approver_role or "", None),
+        "approver_role": names.get(approver_role or ""),
         "quorum": 2,
         "consumers": sorted(set(consumers)),
         "review_bucket": review,
