@@ -151,8 +151,9 @@ def _copy_to_review() -> dict[str, Any]:
                             "States.Format('${ResultsBucket}/{}?versionId={}', $.key, $.version_id)"
                         ),
                         "ChecksumAlgorithm": "SHA256",
+                        # No tag of the source comes along: a requester could have tagged
+                        # their own result "NO_THREATS_FOUND" to skip the scan.
                         "TaggingDirective": "REPLACE",
-                        "Tagging": "",
                     },
                     "ResultSelector": {
                         "review_version_id.$": "$.VersionId",
@@ -444,7 +445,6 @@ def _release() -> dict[str, Any]:
                         ),
                         "ChecksumAlgorithm": "SHA256",
                         "TaggingDirective": "REPLACE",
-                        "Tagging": "",
                     },
                     "ResultSelector": {
                         "export_version_id.$": "$.VersionId",
