@@ -35,7 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from dataroom.spec.airlock import Airlock
+from dataroom.spec.airlock import RoomAirlock
 
 __all__ = [
     "DATA_PHASES",
@@ -333,7 +333,7 @@ class Room(_Frozen):
     vpc_cidr: Cidr = "10.80.0.0/22"
     monitoring: Monitoring = Monitoring()
     priors: tuple[Prior, ...] = ()
-    airlock: Airlock | None = None
+    airlock: RoomAirlock = None
 
     @property
     def reads_production(self) -> bool:

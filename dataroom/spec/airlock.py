@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-__all__ = ["MIN_APPROVERS", "Airlock"]
+__all__ = ["MIN_APPROVERS", "Airlock", "RoomAirlock"]
 
 #: Distinct approvals a release needs (the two-person rule); the room needs this many approvers.
 MIN_APPROVERS = 2
@@ -72,3 +72,23 @@ class Airlock(BaseModel):
     approver_principals: Annotated[tuple[ConsumerArn, ...], AfterValidator(_unique)] = Field(
         default=(), description="roles approvers come through; default: the room's principals"
     )
+
+
+def _two_approvers(value: Airlock | None, info: ValidationInfo) -> Airlock | None:
+    # The room's own approvers decide on exports: the two-person rule needs two of them.
+    approvers = set(info.data.get("approvers") or ()) if info.data else set()
+    if value is not None and len(approvers) < MIN_APPROVERS:
+        raise PydanticCustomError(
+            "dataroom",
+            "{message}",
+            {
+                "message": f"the room has {len(approvers)} approver(s): an airlock needs at least "
+                f"{MIN_APPROVERS} distinct approvers in 'approvers' (two approvals by two people "
+                "who are not the requester)"
+            },
+        )
+    return value
+
+
+#: The type of ``Room.airlock``: the section, checked against the room's approvers.
+RoomAirlock = Annotated[Airlock | None, AfterValidator(_two_approvers)]

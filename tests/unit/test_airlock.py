@@ -207,3 +207,15 @@ def test_the_ttl_defaults_to_fourteen_days() -> None:
     text = _manifest_with("    airlock:\n      consumers: ['arn:aws:iam::333333333333:role/C']\n")
     room = parse_manifest(text, today=TODAY).rooms[0]
     assert room.airlock is not None and room.airlock.request_ttl_days == 14
+
+
+def test_an_airlock_needs_two_approvers_in_the_manifest() -> None:
+    text = _manifest_with(
+        "    airlock:\n      consumers: ['arn:aws:iam::333333333333:role/C']\n",
+        approvers="[a@example.com]",
+    )
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(text, source="rooms.yaml", today=TODAY)
+    (message,) = [m for m in info.value.messages if "airlock" in m]
+    assert "rooms[0].airlock: the room has 1 approver(s)" in message
+    assert message.startswith("rooms.yaml:")
