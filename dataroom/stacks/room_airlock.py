@@ -77,5 +77,8 @@ def add_airlock(stack: DataRoomStack) -> Airlock | None:
     stack.storage.trust_role(airlock.pipeline_role)
     stack.glovebox.add_interface_endpoint(ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS)
     airlock.grant_request(stack.scientist_role)
+    # Every read of a review copy and every write and read of an export is attributable (EXP-2).
+    for bucket in (airlock.review_bucket, airlock.export_bucket):
+        stack.trail.add_s3_data_events(bucket)
     acknowledge_airlock(airlock, requesters=[stack.scientist_role])
     return airlock

@@ -219,3 +219,12 @@ def test_an_airlock_needs_two_approvers_in_the_manifest() -> None:
     (message,) = [m for m in info.value.messages if "airlock" in m]
     assert "rooms[0].airlock: the room has 1 approver(s)" in message
     assert message.startswith("rooms.yaml:")
+
+
+def test_the_room_trail_records_data_events_of_the_airlock_buckets(
+    room_stack: DataRoomStack,
+) -> None:
+    assert room_stack.airlock is not None
+    recorded = json.dumps(room_stack.resolve(list(room_stack.trail.data_resources)))
+    for bucket in (room_stack.airlock.review_bucket, room_stack.airlock.export_bucket):
+        assert room_stack.get_logical_id(bucket.node.default_child) in recorded  # type: ignore[arg-type]
