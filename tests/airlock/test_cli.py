@@ -21,6 +21,7 @@ def _export(airlock: Airlock, *args: str) -> int:
 def test_a_request_from_the_command_line_goes_through(
     airlock: Airlock, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    machine = airlock.machine(poll_seconds=1, ttl_seconds=600)
     version = airlock.put_result("cli/report.pdf", b"%PDF-1.7 report")
     code = _export(
         airlock,
@@ -32,12 +33,12 @@ def test_a_request_from_the_command_line_goes_through(
         "--as",
         ALICE,
         "--state-machine-arn",
-        airlock.machine(),
+        machine,
     )
     out, err = capsys.readouterr()
     assert code == 0, err
     request_id = out.strip()
-    execution = f"{airlock.machine().replace(':stateMachine:', ':execution:')}:{request_id}"
+    execution = f"{machine.replace(':stateMachine:', ':execution:')}:{request_id}"
     airlock.wait_for(request_id, "Scanning", execution)
     airlock.scan(request_id)
 
