@@ -659,6 +659,7 @@ class Resolver:
                 "AWS::CloudTrail::Trail": f"arn:{p}:cloudtrail:{r}:{a}:trail/{physical}",
                 "AWS::IAM::User": f"arn:{p}:iam::{a}:user/{physical}",
                 "AWS::IAM::ManagedPolicy": physical,
+                "AWS::DynamoDB::Table": f"arn:{p}:dynamodb:{r}:{a}:table/{physical}",
             }
             return arns.get(kind)
         same_as_physical = {

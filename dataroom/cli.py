@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dataroom.airlock.cli import add_export_parser
 from dataroom.lifecycle_commands import add_lifecycle_commands
 from dataroom.manifest import ManifestError, load_manifest
 
@@ -97,6 +98,7 @@ def _review(args: argparse.Namespace) -> int:
             args.manifest,
             today=args.today,
             previous_evidence=args.previous_evidence,
+            exports=args.exports,
         )
     except ReviewError as exc:
         print(f"dataroom review: {exc}", file=sys.stderr)
@@ -169,6 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--previous-evidence", metavar="PATH", help="an earlier evidence.json to diff against"
     )
     review.add_argument(
+        "--exports",
+        metavar="PATH",
+        help="released exports from `dataroom export evidence`, recorded in evidence.json",
+    )
+    review.add_argument(
         "--today", type=_date, help="judge expiry against this day, YYYY-MM-DD (default today)"
     )
     review.set_defaults(func=_review)
@@ -176,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_workbench_parser(sub)
     add_lifecycle_commands(sub)
+    add_export_parser(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

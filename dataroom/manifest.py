@@ -56,6 +56,7 @@ from dataroom.manifest_yaml import (
     read_yaml,
     shorten,
 )
+from dataroom.spec.airlock import RoomAirlock
 from dataroom.spec.lifecycle import (
     DEFAULT_BUDGET_USD_MONTH,
     BudgetUsdMonth,
@@ -512,6 +513,7 @@ class Room(_Frozen):
     workbench: Workbench | None = None
     budget_usd_month: BudgetUsdMonth = DEFAULT_BUDGET_USD_MONTH
     reuse_retired_account: Statement | None = None
+    airlock: RoomAirlock = None
 
     @property
     def reads_production(self) -> bool:
@@ -678,6 +680,8 @@ def load_manifest(
 
 
 _SECURITY_APPROVERS = TypeAdapter(tuple[Email, ...])
+#: Rooms retired from this manifest (LCY-3), validated once per parse.
+_RETIRED = TypeAdapter(tuple[RetiredRoom, ...])
 
 
 def parse_manifest(
@@ -767,9 +771,7 @@ def parse_manifest(
         if room is not None:
             rooms.append((i, room))
 
-    retired = list(
-        enumerate(section(tuple[RetiredRoom, ...], data.get("retired") or (), ["retired"]) or ())
-    )
+    retired = list(enumerate(section(_RETIRED, data.get("retired") or (), ["retired"]) or ()))
 
     # Names of catalog entries that failed validation: a room asking for one is not told the
     # dataset does not exist on top of the dataset's own problem.

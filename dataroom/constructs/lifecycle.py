@@ -31,6 +31,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from dataroom import alert_events
+from dataroom.constructs.alert_delivery import AlertDelivery
 from dataroom.spec.lifecycle import (
     DEFAULT_BUDGET_USD_MONTH,
     freeze_instant,
@@ -121,6 +122,9 @@ class RoomLifecycle(Construct):
     :param notify_emails: addresses to subscribe to ``alert_topic`` for the warnings and budget
         notifications (the owner and approvers it does not reach yet). Default: none.
     :param today: the day synthesis judges warnings against. Default: today (UTC).
+    :param alert_delivery: the room's alert delivery (``RoomAlerts.delivery``): tampering rules
+        then reach the topic admitted per rule, with retries and a watched dead-letter queue.
+        Default: aws-cdk-lib's SNS target, which DataRoomChecks refuses in a room (PER-1).
     """
 
     def __init__(
@@ -140,6 +144,7 @@ class RoomLifecycle(Construct):
         evidence_retention: Duration | None = None,
         notify_emails: Sequence[str] = (),
         today: dt.date | None = None,
+        alert_delivery: AlertDelivery | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if budget_usd_month < 1:
@@ -159,6 +164,7 @@ class RoomLifecycle(Construct):
         #: Statements whose resources are the room roles' ARNs (extended by ``add_role``).
         self._role_statements: list[iam.PolicyStatement] = []
         self._topic = alert_topic
+        self._delivery = alert_delivery
         # Expiry warnings and budget notifications must reach the room's owner and approvers.
         for email in dict.fromkeys(notify_emails):
             alert_topic.add_subscription(subscriptions.EmailSubscription(email))
@@ -668,7 +674,12 @@ class RoomLifecycle(Construct):
                     detail=raw.get("detail"),
                 ),
             )
-            rule.add_target(events_targets.SnsTopic(self._topic))
+            if self._delivery is not None:
+                # PER-1 and MON-6: admitted for this rule only, retried, dead letters alarmed.
+                rule.add_target(self._delivery.target())
+                self._delivery.watch_rule(name, rule)
+            else:
+                rule.add_target(events_targets.SnsTopic(self._topic))
             self.rules[name] = rule
         self._budget_freeze_completes_the_freeze()
 

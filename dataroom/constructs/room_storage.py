@@ -87,6 +87,8 @@ class RoomStorage(Construct):
             )
         self._key = encryption_key
         self._called_via = tuple(called_via_services)
+        self._trusted_roles: list[iam.IRole] = list(trusted_roles)
+        self._glovebox_perimeters: list[iam.PolicyStatement] = []
         self._account = Stack.of(self).account
         #: bucket id -> its perimeter denies, which access points may later be exempted from.
         self._perimeter_denies: dict[str, list[iam.PolicyStatement]] = {}
@@ -244,6 +246,7 @@ class RoomStorage(Construct):
         )
         bucket.add_to_resource_policy(outside_glovebox)
         denies.append(outside_glovebox)
+        self._glovebox_perimeters.append(outside_glovebox)
         if self._called_via:
             # The exemption above is for the room's own roles only: anyone else of the account
             # (and any role the room does not own) asking the service to reach the data is refused.
@@ -260,6 +263,17 @@ class RoomStorage(Construct):
                     },
                 )
             )
+
+    def trust_role(self, role: iam.IRole) -> None:
+        """Let ``role``, a room automation role whose requests come from an AWS service (e.g. a
+        state machine's), reach the intermediate and results buckets from outside the endpoint.
+
+        Its own identity policy still decides what it may do there.
+        """
+        self._trusted_roles.append(role)
+        arns = [r.role_arn for r in self._trusted_roles]
+        for statement in self._glovebox_perimeters:
+            statement.add_condition("ArnNotEquals", {"aws:PrincipalArn": arns})
 
     def _require_room_key(self, bucket: s3.Bucket) -> None:
         bucket.add_to_resource_policy(

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dataroom.review.airlock import airlock_internal_trust
 from dataroom.review.assembly import StackTemplate, action_matches, as_list, statements
 
 __all__ = [
@@ -374,6 +375,8 @@ def build_room_graph(room: StackTemplate, production: Sequence[StackTemplate]) -
     for lid in room_roles:
         for statement in _trust(room, lid):
             for principal in _aws_principals(room, statement):
+                if airlock_internal_trust(room, lid, principal):
+                    continue  # the airlock's state machine and its release role (EXP-1)
                 source = graph.node(
                     f"principal:{principal}",
                     "principal",

@@ -23,6 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
+from dataroom.review.airlock import (
+    airlock_facts,
+    diff_exports,
+    exports_by_room,
+    load_exports,
+    render_airlock,
+)
 from dataroom.review.assembly import Assembly, AssemblyError, StackTemplate, read_assembly
 from dataroom.review.evidence import (
     EVIDENCE_KIND,
@@ -177,6 +184,7 @@ def _review_room(
         "controls": {k: v.to_json() for k, v in controls.items()},
         "threat_map": threat_map(controls),
         "publication": publication_facts(stack),
+        "airlock": airlock_facts(stack),
         "gaps": gaps,
     }
 
@@ -299,6 +307,7 @@ def build_review(
     now: dt.datetime | None = None,
     previous_evidence: str | Path | dict[str, Any] | None = None,
     git: GitProbe | None = None,
+    exports: str | Path | None = None,
 ) -> Review:
     """Review a cloud assembly against its manifest.
 
@@ -306,6 +315,7 @@ def build_review(
     :param now: the generation time recorded in the outputs (default: now, UTC).
     :param previous_evidence: a previous ``evidence.json`` (path or loaded record) to diff against.
     :param git: probe of the repository state (default: :func:`git_state`); tests inject one.
+    :param exports: released exports written by ``dataroom export evidence`` (EXP-2).
     :raises ReviewError: the assembly, the manifest or the previous evidence cannot be used.
     """
     today = today or dt.date.today()
@@ -377,8 +387,15 @@ def build_review(
     gaps.extend(f"room {f['room']}: PHS-3 {f['kind']}: {f['detail']}" for f in findings if f["gap"])
     evidence["gaps"] = len(gaps)
     evidence["phase_findings"] = findings
+    try:
+        released = exports_by_room(load_exports(exports)) if exports is not None else {}
+    except EvidenceError as exc:
+        raise ReviewError(str(exc)) from None
+    for evidence_room in evidence["rooms"]:
+        evidence_room["exports"] = released.get(evidence_room["name"], [])
     if previous is not None:
         evidence["difference"] = diff_evidence(previous, evidence)
+        evidence["difference"]["exports_released"] = diff_exports(previous, evidence)
     review = {
         "schema_version": SCHEMA_VERSION,
         "kind": REVIEW_KIND,
@@ -944,6 +961,13 @@ def _evidence_section(evidence: dict[str, Any]) -> list[str]:
         + items("acknowledgements_added", str)
         + items("acknowledgements_removed", str)
         + items("controls_disappeared", lambda v: f"**{v['room']}: {v['control']}**")
+        + items(
+            "exports_released",
+            lambda v: (
+                f"{v['room']}: {v['request_id']} by {v['requester']}, approved by "
+                f"{', '.join(v['approvers'])}: {', '.join(v['objects'])}"
+            ),
+        )
     )
     return lines + (changes or ["No reviewed fact changed."]) + [""]
 
@@ -951,8 +975,10 @@ def _evidence_section(evidence: dict[str, Any]) -> list[str]:
 def render_markdown(review: dict[str, Any], evidence: dict[str, Any]) -> str:
     """``REVIEW.md``: the reviewer's document, generated from the two JSON records."""
     lines = _header(review, evidence)
+    exports = {r["name"]: r.get("exports", []) for r in evidence["rooms"]}
     for room in review["rooms"]:
         lines += _room_section(room)
+        lines += render_airlock(room, exports.get(room["name"], []))
     lines += _production_section(review)
     lines += _nag_section(review["nag"])
     lines += _evidence_section(evidence)

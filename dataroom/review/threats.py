@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataroom.manifest import Manifest, Room
+from dataroom.review.airlock import detect_exp1, detect_exp2
 from dataroom.review.assembly import StackTemplate, action_matches, as_list, refers_to, statements
 from dataroom.review.facts import monitoring_facts
 from dataroom.review.graph import READ_ACTIONS, AccessGraph, Node
@@ -53,6 +54,8 @@ CONTROL_TITLES: dict[str, str] = {
     "QRY-1": "enforced Athena workgroup with a bytes-scanned cut-off, encrypted results",
     "CHG-2": "data-mixing rules of the manifest",
     **WORKBENCH_TITLES,
+    "EXP-1": "exports only through the airlock: scan, two approvers, one release role",
+    "EXP-2": "every release recorded: requester, approvers, digests, times",
 }
 
 #: DESIGN.md's threat map: threat -> (control id, aspect of the control or None, note).
@@ -73,6 +76,7 @@ STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
             ("MON-1", None, ""),
             ("MON-2", None, ""),
             ("IAM-1", "source-identity", "SourceIdentity required on every hop"),
+            ("EXP-2", None, "every export is recorded"),
         ),
     ),
     (
@@ -89,6 +93,7 @@ STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
             ("WBN-1", None, "workbench"),
             ("WBN-2", None, "packages"),
             ("WBN-4", None, "workbench access path"),
+            ("EXP-1", None, "exports leave only through the airlock"),
         ),
     ),
     (
@@ -840,6 +845,8 @@ DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
     "WBN-2": workbench.wbn2,
     "WBN-3": workbench.wbn3,
     "WBN-4": workbench.wbn4,
+    "EXP-1": detect_exp1,
+    "EXP-2": detect_exp2,
 }
 
 

@@ -48,6 +48,7 @@ from dataroom.naming import (
 from dataroom.policies.acknowledgements import acknowledge_room_stack
 from dataroom.spec.lifecycle import has_own_account
 from dataroom.spec.results import PUBLISHING_PHASES
+from dataroom.stacks.room_airlock import add_airlock
 
 #: The manifest's ``log_retention_days`` as CloudWatch Logs' retention values.
 RETENTION: dict[int, logs.RetentionDays] = {
@@ -206,7 +207,10 @@ class DataRoomStack(Stack):
             access_logs_bucket=self.storage.access_logs_bucket,
             evidence_retention=Duration.days(room.monitoring.trail_lock_days),
             notify_emails=[e for e in (room.owner, *room.approvers) if e not in self.alert_emails],
+            alert_delivery=self.alerts.delivery,
         )
+        # EXP-1, EXP-2: the export airlock, when the manifest gives the room one.
+        self.airlock = add_airlock(self)
 
         tags = {
             "dataroom:room": room.name,
@@ -243,6 +247,10 @@ class DataRoomStack(Stack):
                 "room": room.name,
                 "phase": room.phase.value,
                 "adopted": adopted,
+                # PHS-1 judges who may read this bucket (the airlock's buckets are EXP-1's).
+                "results_bucket": self.get_logical_id(
+                    self.storage.results_bucket.node.default_child  # type: ignore[arg-type]
+                ),
                 "results": (
                     self.results_publication.metadata() if self.results_publication else None
                 ),

@@ -34,6 +34,11 @@ class Resolver:
             return str(self.resolve(properties["Name"]))
         if kind == "AWS::IAM::Role":
             return str(properties.get("RoleName", logical_id))
+        if kind == "AWS::DynamoDB::Table":
+            return str(properties.get("TableName", logical_id.lower()))
+        if kind == "AWS::StepFunctions::StateMachine":
+            name = properties.get("StateMachineName", logical_id)
+            return f"arn:aws:states:{self.region}:{self.account}:stateMachine:{name}"
         prefixes = {"AWS::EC2::VPC": "vpc-", "AWS::EC2::VPCEndpoint": "vpce-"}
         name = f"{prefixes.get(kind, '')}{logical_id.lower()}"
         return name
@@ -51,6 +56,7 @@ class Resolver:
             ),
             "AWS::SQS::Queue": f"arn:aws:sqs:{self.region}:{self.account}:{name}",
             "AWS::KMS::Key": f"arn:aws:kms:{self.region}:{self.account}:key/{name}",
+            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}",
             "AWS::Lambda::Function": (
                 f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
             ),

@@ -60,6 +60,7 @@ SKIPPED_BY_MOTO = frozenset(
         "AWS::Config::ConfigurationRecorder",
         "AWS::Config::DeliveryChannel",
         "AWS::GuardDuty::Detector",
+        "AWS::GuardDuty::MalwareProtectionPlan",  # the airlock's scanner (docs/airlock.md)
         "AWS::Logs::MetricFilter",
         "AWS::Route53Resolver::FirewallDomainList",
         "AWS::Route53Resolver::FirewallRuleGroup",

@@ -50,7 +50,9 @@ pytestmark = pytest.mark.moto
 #: ``aws_client(service, account=..., region=...)`` from ``conftest.py``.
 ClientFactory = Callable[..., Any]
 
-INTERFACE_SERVICES = ("sts", "kms", "logs", "athena", "glue")
+INTERFACE_SERVICES = ("sts", "kms", "logs", "athena", "glue", "states")
+#: Gateway endpoints: S3 (room data) and DynamoDB (the export airlock's table, EXP-1).
+GATEWAY_SERVICES = ("s3", "dynamodb")
 ROOM_BUCKETS = ("StorageIntermediate", "StorageResults")
 ACCESS_LOG_BUCKET = "StorageAccessLogs"
 
@@ -164,15 +166,18 @@ def test_glovebox_has_no_route_to_the_internet(
     ]
     assert egress_only == []
 
-    s3_endpoint = deployed_room.physical_id("GloveboxS3Endpoint", "AWS::EC2::VPCEndpoint")
+    gateway_endpoints = {
+        deployed_room.physical_id("GloveboxS3Endpoint", "AWS::EC2::VPCEndpoint"),
+        deployed_room.physical_id("GloveboxDynamoDbEndpoint", "AWS::EC2::VPCEndpoint"),
+    }
     tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
     routes = [route for table in tables["RouteTables"] for route in table["Routes"]]
     assert routes, "the VPC has no route table"
     for route in routes:
         if route.get("GatewayId") == "local":
             continue
-        # The only other route is the S3 gateway endpoint's prefix list: no default route.
-        assert route.get("GatewayId") == s3_endpoint, route
+        # The only other routes are the gateway endpoints' prefix lists: no default route.
+        assert route.get("GatewayId") in gateway_endpoints, route
         assert "DestinationPrefixListId" in route, route
         assert route.get("DestinationCidrBlock") != "0.0.0.0/0", route
         assert route.get("DestinationIpv6CidrBlock") != "::/0", route
@@ -207,7 +212,9 @@ def test_glovebox_reaches_aws_through_its_endpoints_only(
         "VpcEndpoints"
     ]
     by_service = {e["ServiceName"]: e for e in endpoints}
-    expected = {f"com.amazonaws.{region}.{name}" for name in ("s3", *INTERFACE_SERVICES)}
+    expected = {
+        f"com.amazonaws.{region}.{name}" for name in (*GATEWAY_SERVICES, *INTERFACE_SERVICES)
+    }
     expected |= workbench_service_names(region)  # the example room has a workbench
     assert set(by_service) == expected
     assert len(endpoints) == len(expected)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from aws_cdk import Acknowledgment, App, CfnElement, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, App, CfnElement, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 
@@ -129,6 +129,31 @@ def _exporter_with_a_loose_boundary(room: DataRoomStack, _: ProductionAccessStac
     _cfn(room.perimeter_policy).add_property_override("Roles", [{"Ref": scientist}])
 
 
+def _override_airlock_statement(bucket: Any, sid: str, path: str, value: Any) -> None:
+    """Rewrite one statement of an airlock bucket's policy by escape hatch."""
+    statements = Stack.of(bucket).resolve(bucket.policy.document)["Statement"]
+    (index,) = [i for i, s in enumerate(statements) if s.get("Sid") == sid]
+    _cfn(bucket.policy).add_property_override(f"PolicyDocument.Statement.{index}.{path}", value)
+
+
+def _second_export_writer(room: DataRoomStack, _: ProductionAccessStack) -> None:
+    assert room.airlock is not None
+    writers = [room.airlock.release_role.role_arn, room.scientist_role.role_arn]
+    _override_airlock_statement(
+        room.airlock.export_bucket,
+        "DenyWritesByAnyoneButTheReleaseRole",
+        "Condition.ArnNotEquals.aws:PrincipalArn",
+        writers,
+    )
+
+
+def _review_readable_before_scan(room: DataRoomStack, _: ProductionAccessStack) -> None:
+    assert room.airlock is not None
+    _override_airlock_statement(
+        room.airlock.review_bucket, "DenyReadBeforeCleanScan", "Effect", "Allow"
+    )
+
+
 #: rule id -> (weakening by escape hatch, construct path fragment the finding must name)
 WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], None], str]] = {
     "NET1NoInternetPath": (_internet_gateway, "DataRoomStack/Glovebox/Resource"),
@@ -216,6 +241,8 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         lambda r, _: r.remediation.function.add_environment("MODEL_PRIOR", "0.3"),
         "Remediation/Resource",
     ),
+    "EXP1ExportWriters": (_second_export_writer, "Airlock/Export/Resource"),
+    "EXP1ReviewScanGate": (_review_readable_before_scan, "Airlock/Review/Resource"),
     "DRF2Region": (
         lambda r, _: None,  # made non-compliant by a baseline without us-east-1, below
         "DataRoomStack/Glovebox/Resource",
@@ -438,4 +465,6 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-PER3EndpointPinned",
         "DataRoom-PER2CalledViaScoped",
         "DataRoom-PER2SharingWithoutBoundary",
+        "DataRoom-EXP1ExportWriters",
+        "DataRoom-EXP1ReviewScanGate",
     } == NEVER_SUPPRESSIBLE

@@ -24,6 +24,7 @@ def _metadata(phase: str, *, dal: bool) -> dict[str, Any]:
     return {
         "kind": "room",
         "phase": phase,
+        "results_bucket": "Results",
         "results": {
             "phase": phase,
             "access_points": points,
@@ -134,10 +135,10 @@ def test_phs1_non_compliant(
     assert any(expected in f for f in findings), findings
 
 
-def _bucket_policy(statement: dict[str, Any]) -> dict[str, Any]:
+def _bucket_policy(statement: dict[str, Any], bucket: str = "Results") -> dict[str, Any]:
     return {
         "Type": "AWS::S3::BucketPolicy",
-        "Properties": {"PolicyDocument": {"Statement": [statement]}},
+        "Properties": {"Bucket": {"Ref": bucket}, "PolicyDocument": {"Statement": [statement]}},
     }
 
 
@@ -220,3 +221,18 @@ def test_phs2_non_compliant_fixed_other_prefix() -> None:
     )
     findings = phs2_dal_tenant.check(_ctx(point, _metadata("production-b", dal=True)))
     assert isinstance(findings, list) and any("tenant=acme/" in f for f in findings), findings
+
+
+def test_phs1_judges_the_results_bucket_only() -> None:
+    # The airlock's export bucket admits its consumers (EXP-1 judges that), not PHS-1.
+    statement = {
+        "Sid": "ConsumersRead",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:role/Consumer"},
+        "Action": "s3:GetObject",
+        "Resource": "*",
+    }
+    metadata = _metadata("production-a", dal=False)
+    assert phs1_results_readers.check(_ctx(_bucket_policy(statement, "Export"), metadata)) is None
+    found = phs1_results_readers.check(_ctx(_bucket_policy(statement), metadata))
+    assert isinstance(found, list) and found

@@ -187,7 +187,10 @@ def test_evidence_of_the_example(example_review: Review, example_outdir: Path) -
         data = (example_outdir / template["file"]).read_bytes()
         assert template["sha256"] == hashlib.sha256(data).hexdigest()
     (room,) = evidence["rooms"]
-    assert room["ticket"] == "SEC-1234" and room["approvers"] == ["security-lead@example.com"]
+    assert room["ticket"] == "SEC-1234" and room["approvers"] == [
+        "security-lead@example.com",
+        "data-protection@example.com",
+    ]
     assert room["principals"] == [PRINCIPAL]
     assert room["prefixes"] == sorted(PREFIXES)
     assert room["datasets"] == ["process-events", "network-flows"]

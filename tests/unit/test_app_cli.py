@@ -73,9 +73,9 @@ def test_cdk_cli_synthesizes_the_example_offline_without_credentials(tmp_path: P
         "nag gate: AwsSolutions, NIST.800.53.R5, DataRoom: 0 unacknowledged finding(s)"
         in summary.stdout
     )
-    # Room: intermediate, results, access-log, trail-log, Config, evidence buckets; production:
-    # trail log and its access log.
-    assert "acknowledged NIST.800.53.R5-S3BucketReplicationEnabled x8" in summary.stdout
+    # Room: intermediate, results, access-log, trail-log, Config, evidence, airlock review and
+    # export buckets; production: trail log and its access log.
+    assert "acknowledged NIST.800.53.R5-S3BucketReplicationEnabled x10" in summary.stdout
     assert (
         "deploy: cdk deploy DataRoomStack  (with credentials for 222222222222/us-east-1)"
         in summary.stdout

@@ -96,6 +96,7 @@ def test_net2_interface_endpoints_private_dns_and_account_policy(room_template: 
             "com.amazonaws.us-east-1.glue",
             "com.amazonaws.us-east-1.kms",
             "com.amazonaws.us-east-1.logs",
+            "com.amazonaws.us-east-1.states",  # the export airlock's CLI (EXP-1)
             "com.amazonaws.us-east-1.sts",
             # the example room's workbench (docs/workbench.md)
             *WORKBENCH_SERVICES,
@@ -141,6 +142,9 @@ def test_net3_s3_endpoint_names_room_buckets_and_approved_prefixes_only(
     gateway = room_template.find_resources(
         "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}
     )
+    gateway = {
+        k: v for k, v in gateway.items() if ".s3" in json.dumps(v["Properties"]["ServiceName"])
+    }
     assert len(gateway) == 1
     stmts = statements(next(iter(gateway.values())))
     resources = json.dumps([s["Resource"] for s in stmts])
@@ -217,9 +221,9 @@ def test_net5_flow_logs_all_traffic_to_encrypted_group_with_retention(
 def test_s3_1_intermediate_expires_results_retained(
     room_template: Template, room_stack: DataRoomStack
 ) -> None:
-    # intermediate, results, access logs (S3-1), the trail's log bucket (MON-1), Config's (MON-5)
-    # and the object-locked evidence bucket (LCY-3)
-    room_template.resource_count_is("AWS::S3::Bucket", 6)
+    # intermediate, results, access logs (S3-1), the trail's log bucket (MON-1), Config's (MON-5),
+    # the object-locked evidence bucket (LCY-3) and the airlock's review and export buckets (EXP-1)
+    room_template.resource_count_is("AWS::S3::Bucket", 8)
     inter = resource(room_template, room_stack, room_stack.storage.intermediate_bucket)
     rule = inter["Properties"]["LifecycleConfiguration"]["Rules"][0]
     assert (

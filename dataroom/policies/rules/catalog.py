@@ -6,6 +6,8 @@ from dataroom.policies.rules import (
     chg4_no_plain_priors,
     drf2_log_retention,
     drf2_region,
+    exp1_export_writers,
+    exp1_review_scan_gate,
     iam_boundary,
     iam_read_role_read_only,
     lcy1_expiry_schedules,
@@ -69,6 +71,8 @@ RULES: tuple[Rule, ...] = (
     per3_endpoint_pinned.RULE,
     lcy1_expiry_schedules.RULE,
     lcy2_budget.RULE,
+    exp1_export_writers.RULE,
+    exp1_review_scan_gate.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.

@@ -3,7 +3,8 @@
 Judged on the room's template: every S3 access point must be one the manifest's ``results``
 section asked for (template metadata ``dataroom.results``), admit only its named reader, and in
 ``production-a`` none may serve the data access layer; every bucket-policy Allow for a principal
-outside the room account must be a named reader's, bound to its access point.
+outside the room account on the results bucket (``dataroom.results_bucket``) must be a named
+reader's, bound to its access point.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from typing import Any
 
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
-from dataroom.template_policy import as_list, statements
+from dataroom.template_policy import as_list, refers_to, statements
 
 
 def _key(value: Any) -> str:
@@ -67,7 +68,10 @@ def _is_room_account(principal: Any, account: str) -> bool:
     return f":{account}:" in text or text == account or "AWS::AccountId" in text
 
 
-def _check_bucket_policy(ctx: RuleContext) -> list[str]:
+def _check_bucket_policy(ctx: RuleContext) -> list[str] | None:
+    results_bucket = ctx.metadata.get("results_bucket")
+    if not results_bucket or not refers_to(ctx.properties.get("Bucket"), str(results_bucket)):
+        return None  # other buckets have controls of their own (S3-3/S3-4, EXP-1)
     _, readers = _named(ctx)
     findings = []
     for statement in statements(ctx.properties.get("PolicyDocument")):
