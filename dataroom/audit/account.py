@@ -174,13 +174,14 @@ def _audit_account(
             )
         )
         regions = stack_regions
+    declared = declared_in(audits, audit_roles)
     if discover_added:
         findings += discover(
             client,
             account=account,
             home=home,
             regions=regions,
-            declared=declared_in(audits, audit_roles),
+            declared=declared,
             room=room,
             stack=label,
             map_regions=_map_regions,
@@ -194,6 +195,7 @@ def _audit_account(
             stack_regions=stack_regions,
             regions=regions,
             map_regions=_map_regions,
+            declared=declared.ids,
         )
     if probe:
         from dataroom.audit.probe import probe_alert_path

@@ -6,8 +6,9 @@ account's global IAM, the audit inventories each kind of resource that can open 
 the room or blind its monitoring, and reports every one the templates did not declare:
 
 ========  =====================================================================================
-NET-1     VPCs (default ones included) with an internet gateway, a NAT gateway, an egress-only
-          gateway, a peering connection or a transit gateway attachment; interface endpoints
+NET-1     VPCs (default ones included) with an internet gateway, a transit gateway attachment
+          or a route that leaves the VPC (to a NAT or egress-only gateway, a peering, a
+          transit gateway, an instance or interface); interface endpoints
           to a service that is not AWS (PrivateLink into someone else's network) or added to a
           declared VPC; Lambda function URLs with ``AuthType NONE``; SageMaker notebooks with
           direct internet access
@@ -34,12 +35,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from dataroom.audit.checkers.vpc import leaves_the_vpc, route_destination, route_target
 from dataroom.audit.context import paginate
 from dataroom.audit.errors import describe_failure, raise_if_fatal
 from dataroom.audit.expectations import (
     AWS_SERVICE_PREFIXES,
     LIVE_ATTACHMENT_STATES,
-    LIVE_PEERING_STATES,
 )
 from dataroom.audit.findings import Finding, Status
 from dataroom.audit.policy import as_list, parse_policy
@@ -124,23 +125,16 @@ def _vpc_paths(clients: Clients, region: str, account: str, declared: Declared) 
                 paths[attachment["VpcId"]].append(
                     f"internet gateway {gateway['InternetGatewayId']}"
                 )
-    for nat in paginate(ec2, "describe_nat_gateways", "NatGateways"):
-        if nat.get("VpcId") in paths and nat.get("State") in ("pending", "available"):
-            paths[nat["VpcId"]].append(f"NAT gateway {nat['NatGatewayId']}")
-    for gateway in paginate(
-        ec2, "describe_egress_only_internet_gateways", "EgressOnlyInternetGateways"
-    ):
-        for attachment in gateway.get("Attachments", []):
-            if attachment.get("VpcId") in paths:
-                gateway_id = gateway["EgressOnlyInternetGatewayId"]
-                paths[attachment["VpcId"]].append(f"egress-only gateway {gateway_id}")
-    for peering in paginate(ec2, "describe_vpc_peering_connections", "VpcPeeringConnections"):
-        if peering.get("Status", {}).get("Code") not in LIVE_PEERING_STATES:
+    # A NAT gateway, an egress-only gateway or a peering carries nothing without a route:
+    # one read of the route tables finds each of them where it is used.
+    for table in paginate(ec2, "describe_route_tables", "RouteTables"):
+        if table.get("VpcId") not in paths:
             continue
-        for side in ("RequesterVpcInfo", "AccepterVpcInfo"):
-            vpc = peering.get(side, {}).get("VpcId")
-            if vpc in paths:
-                paths[vpc].append(f"peering {peering['VpcPeeringConnectionId']}")
+        for route in table.get("Routes", []):
+            if leaves_the_vpc(route) and route.get("State", "active") != "blackhole":
+                paths[table["VpcId"]].append(
+                    f"route {route_destination(route)} -> {route_target(route)}"
+                )
     for attachment in paginate(
         ec2, "describe_transit_gateway_vpc_attachments", "TransitGatewayVpcAttachments"
     ):
@@ -407,7 +401,9 @@ def discover(
                 Finding(
                     stack,
                     kind.control,
-                    f"{region}/{physical}" if physical else "account",
+                    f"{region}/{physical}"
+                    if physical
+                    else ("account" if status == "ok" else "account (regions not read)"),
                     physical,
                     rtype,
                     label,

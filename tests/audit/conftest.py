@@ -468,12 +468,12 @@ def _accounts(room: str, prod: str) -> dict[str, str]:
     return {EXAMPLE_ROOM_ACCOUNT: room, EXAMPLE_PROD_ACCOUNT: prod}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def clients(moto_endpoint: str) -> ClientFactory:  # noqa: F811
     return audit_client_factory(moto_endpoint)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def room_copy(
     example_app: App,
     aws_client: Callable[..., Any],  # noqa: F811
@@ -489,7 +489,7 @@ def room_copy(
     return deploy_copy(aws_client, clients, assembly, ["DataRoomStack", "ProductionAccessStack"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spare_room_copy(
     example_app: App,
     aws_client: Callable[..., Any],  # noqa: F811
@@ -505,7 +505,7 @@ def spare_room_copy(
     return deploy_copy(aws_client, clients, assembly, ["DataRoomStack"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cli_copy(
     example_app: App,
     aws_client: Callable[..., Any],  # noqa: F811

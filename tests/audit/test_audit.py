@@ -56,7 +56,6 @@ MOTO_UNVERIFIABLE = {
     # moto 5.2 has no Route 53 Resolver firewall and no GuardDuty ListFilters (see
     # test_audit_recorded.py for both, on recorded answers).
     ("AWS::Route53Resolver::FirewallRuleGroupAssociation", "associated with the room VPC"),
-    ("account", "no undeclared GuardDuty filter that auto-archives"),
 }
 #: Every resource type the audit judges; each must have ok findings after deployment.
 AUDITED_TYPES = {
@@ -78,9 +77,6 @@ AUDITED_TYPES = {
     "AWS::Events::Rule",
     "AWS::SNS::Subscription",
     "AWS::Athena::WorkGroup",
-    # Account-wide rows: discovery (class 1) and the baseline's fields (class 3).
-    "account",
-    "baseline",
 }
 Key = tuple[str, str, str]
 TRAIL, DETECTOR, VPC = "AWS::CloudTrail::Trail", "AWS::GuardDuty::Detector", "AWS::EC2::VPC"
@@ -89,7 +85,10 @@ MANAGED_POLICY = "AWS::IAM::ManagedPolicy"
 
 
 def audit(copy: DeployedCopy, *stacks: str) -> AuditReport:
-    return audit_assembly(copy.assembly, BASELINE, client_factory=copy.clients, stacks=stacks)
+    """What the templates declare only: account-wide discovery has test_audit_classes.py."""
+    return audit_assembly(
+        copy.assembly, BASELINE, client_factory=copy.clients, stacks=stacks, discover=False
+    )
 
 
 def by_key(report: AuditReport) -> dict[Key, Finding]:
@@ -587,7 +586,9 @@ def test_what_the_endpoint_cannot_answer_is_unverifiable(
             client.get_detector = get_detector
         return client
 
-    report = audit_assembly(room_copy.assembly, BASELINE, client_factory=clients, stacks=[ROOM])
+    report = audit_assembly(
+        room_copy.assembly, BASELINE, client_factory=clients, stacks=[ROOM], discover=False
+    )
     old, new = by_key(reference[ROOM]), by_key(report)
     changed = {k: new[k] for k in old if new[k].status != old[k].status}
     assert {(f.resource_type, f.check) for f in changed.values()} == {
