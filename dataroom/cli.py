@@ -72,7 +72,7 @@ def _audit(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(render_table(report))
-        if len({s.account for s in report.stacks}) > 1:
+        if len({s.account for s in report.stacks if s.status != "skipped"}) > 1:
             print(render_fleet_summary(report))
     if report.exit_code == 2:
         print(

@@ -268,8 +268,9 @@ def _alert_threshold(rows: _Rows, baseline: Baseline, clients: Clients, region: 
             if rule.get("State") != "ENABLED" or not rule.get("EventPattern"):
                 continue
             pattern = json.loads(rule["EventPattern"])
-            if "aws.guardduty" not in pattern.get("source", []):
-                continue
+            kinds = pattern.get("detail-type", ["GuardDuty Finding"])
+            if "aws.guardduty" not in pattern.get("source", []) or "GuardDuty Finding" not in kinds:
+                continue  # not about findings (API calls to GuardDuty, say)
             floor = _severity_floor(pattern.get("detail", {}).get("severity"))
             targets = events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", [])
             if floor is not None and floor <= threshold and targets:

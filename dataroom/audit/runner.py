@@ -12,6 +12,7 @@ A fleet is the same run with ``role_name``: every stack's account is entered by 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -258,11 +259,13 @@ def _audit_stack(
     started = time.monotonic()
     name = artifact.stack_name
     clients: dict[str, Any] = {}
+    lock = threading.Lock()
 
     def client(service: str) -> Any:
-        if service not in clients:
-            clients[service] = factory(service, account, region)
-        return clients[service]
+        with lock:  # checkers run in threads; each client is made once
+            if service not in clients:
+                clients[service] = factory(service, account, region)
+            return clients[service]
 
     template = read_template(artifact)
     try:
@@ -354,37 +357,69 @@ def _audit_stack(
     return StackResult(outcome, audit.findings, audit)
 
 
-def run_checkers(audit: StackAudit) -> None:
-    """The checker of every template resource whose type has one; never crash on one."""
-    for logical_id, resource in audit.resources.items():
-        kind = str(resource.get("Type", ""))
-        checker = BY_TYPE.get(kind)
-        if checker is None:
-            continue
-        deployed = audit.resolver.deployed.get(logical_id)
-        if deployed is None and not checker.finds_unlisted:
-            target = (logical_id, "", kind)
-            if "Condition" in resource:
-                audit.add(
-                    checker.control, *target, "exists", "deployed if its condition holds",
-                    "not listed by CloudFormation; the audit does not evaluate conditions",
-                    "unverifiable",
-                )  # fmt: skip
-            else:
-                audit.add(
-                    checker.control, *target, "exists", "listed by CloudFormation",
-                    "not listed", "missing",
-                )  # fmt: skip
-            continue
-        try:
-            checker.check(audit, logical_id, resource.get("Properties", {}), deployed)
-        except (ClientError, BotoCoreError) as exc:
-            raise_if_fatal(exc)
-            reason = describe_error(exc) if isinstance(exc, ClientError) else str(exc)
-            audit.add(checker.control, logical_id, "", kind, "audit", "", reason, "unverifiable")
-        except (UnresolvableError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            # A template shape the audit did not foresee: say so, audit the rest.
-            reason = f"not audited: {type(exc).__name__}: {exc}"
-            audit.add(checker.control, logical_id, "", kind, "audit", "", reason, "unverifiable")
+#: Resource types judged one after another, first: locating an unlisted Config rule claims it,
+#: and the next one's match depends on what is claimed.
+SEQUENTIAL_TYPES = frozenset({"AWS::Config::ConfigRule"})
+#: Checkers of one stack run at once (each resource's reads are independent).
+CHECKER_THREADS = 6
+
+
+def run_checkers(audit: StackAudit, *, threads: int = CHECKER_THREADS) -> None:
+    """The checker of every template resource whose type has one; never crash on one.
+
+    Resources are judged concurrently, each into its own list of findings, and the lists are
+    joined in template order, so the report does not depend on timing.
+    """
+    items = [
+        (logical_id, resource)
+        for logical_id, resource in audit.resources.items()
+        if str(resource.get("Type", "")) in BY_TYPE
+    ]
+    first = [i for i in items if i[1].get("Type") in SEQUENTIAL_TYPES]
+    rest = [i for i in items if i[1].get("Type") not in SEQUENTIAL_TYPES]
+    found: dict[str, list[Finding]] = {}
+    for logical_id, resource in first:
+        found[logical_id] = _judge(audit, logical_id, resource)
+    if threads > 1 and len(rest) > 1:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="checker") as pool:
+            results = list(pool.map(lambda item: _judge(audit, *item), rest))
+    else:
+        results = [_judge(audit, *item) for item in rest]
+    found.update({logical_id: r for (logical_id, _), r in zip(rest, results, strict=True)})
+    for logical_id, _ in items:
+        audit.findings.extend(found[logical_id])
     if any(r.get("Type") == "AWS::Config::ConfigRule" for r in audit.resources.values()):
         check_baseline_config_rules(audit)
+
+
+def _judge(audit: StackAudit, logical_id: str, resource: dict[str, Any]) -> list[Finding]:
+    """One resource's findings, through a view of the audit with a findings list of its own."""
+    view = dataclasses.replace(audit, findings=[])
+    kind = str(resource.get("Type", ""))
+    checker = BY_TYPE[kind]
+    deployed = view.resolver.deployed.get(logical_id)
+    if deployed is None and not checker.finds_unlisted:
+        target = (logical_id, "", kind)
+        if "Condition" in resource:
+            view.add(
+                checker.control, *target, "exists", "deployed if its condition holds",
+                "not listed by CloudFormation; the audit does not evaluate conditions",
+                "unverifiable",
+            )  # fmt: skip
+        else:
+            view.add(
+                checker.control, *target, "exists", "listed by CloudFormation", "not listed",
+                "missing",
+            )  # fmt: skip
+        return view.findings
+    try:
+        checker.check(view, logical_id, resource.get("Properties", {}), deployed)
+    except (ClientError, BotoCoreError) as exc:
+        raise_if_fatal(exc)
+        reason = describe_error(exc) if isinstance(exc, ClientError) else str(exc)
+        view.add(checker.control, logical_id, "", kind, "audit", "", reason, "unverifiable")
+    except (UnresolvableError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        # A template shape the audit did not foresee: say so, audit the rest.
+        reason = f"not audited: {type(exc).__name__}: {exc}"
+        view.add(checker.control, logical_id, "", kind, "audit", "", reason, "unverifiable")
+    return view.findings
