@@ -5,9 +5,12 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
+
+_PARSER_LOCK = threading.Lock()
 
 
 def parse_policy(document: Any) -> dict[str, Any]:
@@ -27,7 +30,10 @@ def parse_policy(document: Any) -> dict[str, Any]:
         parsed = json.loads(text)
     except json.JSONDecodeError:
         try:
-            parsed = ast.literal_eval(text)
+            # CPython 3.11's parser is not safe to enter from several threads at once
+            # ("AST constructor recursion depth mismatch"); checkers run in threads.
+            with _PARSER_LOCK:
+                parsed = ast.literal_eval(text)
         except (ValueError, SyntaxError) as exc:
             raise ValueError(f"not a policy document: {text[:80]}") from exc
     if not isinstance(parsed, dict):
