@@ -6,9 +6,9 @@ account's global IAM, the audit inventories each kind of resource that can open 
 the room or blind its monitoring, and reports every one the templates did not declare:
 
 ========  =====================================================================================
-NET-1     VPCs (default ones included) with an internet gateway, a transit gateway attachment
-          or a route that leaves the VPC (to a NAT or egress-only gateway, a peering, a
-          transit gateway, an instance or interface); interface endpoints
+NET-1     VPCs (default ones included) with a route that leaves the VPC (to an internet, NAT
+          or egress-only gateway, a peering, a transit gateway, an instance or interface);
+          interface endpoints
           to a service that is not AWS (PrivateLink into someone else's network) or added to a
           declared VPC; Lambda function URLs with ``AuthType NONE``; SageMaker notebooks with
           direct internet access
@@ -40,7 +40,6 @@ from dataroom.audit.context import paginate
 from dataroom.audit.errors import describe_failure, raise_if_fatal
 from dataroom.audit.expectations import (
     AWS_SERVICE_PREFIXES,
-    LIVE_ATTACHMENT_STATES,
 )
 from dataroom.audit.findings import Finding, Status
 from dataroom.audit.policy import as_list, parse_policy
@@ -110,6 +109,12 @@ def foreign_principals(document: Any, account: str) -> list[str]:
 
 
 def _vpc_paths(clients: Clients, region: str, account: str, declared: Declared) -> list[Item]:
+    """Undeclared VPCs with a route that leaves them.
+
+    A gateway, a NAT, a peering or a transit gateway attachment carries nothing without a route
+    to it, and every path out is a route: one read of the route tables finds them all (the
+    declared VPCs' own gateways and attachments are the VPC checker's).
+    """
     ec2 = clients("ec2", region)
     vpcs = {
         str(v["VpcId"]): bool(v.get("IsDefault"))
@@ -119,14 +124,6 @@ def _vpc_paths(clients: Clients, region: str, account: str, declared: Declared) 
     if not vpcs:
         return []
     paths: dict[str, list[str]] = {vpc: [] for vpc in vpcs}
-    for gateway in paginate(ec2, "describe_internet_gateways", "InternetGateways"):
-        for attachment in gateway.get("Attachments", []):
-            if attachment.get("VpcId") in paths:
-                paths[attachment["VpcId"]].append(
-                    f"internet gateway {gateway['InternetGatewayId']}"
-                )
-    # A NAT gateway, an egress-only gateway or a peering carries nothing without a route:
-    # one read of the route tables finds each of them where it is used.
     for table in paginate(ec2, "describe_route_tables", "RouteTables"):
         if table.get("VpcId") not in paths:
             continue
@@ -135,19 +132,12 @@ def _vpc_paths(clients: Clients, region: str, account: str, declared: Declared) 
                 paths[table["VpcId"]].append(
                     f"route {route_destination(route)} -> {route_target(route)}"
                 )
-    for attachment in paginate(
-        ec2, "describe_transit_gateway_vpc_attachments", "TransitGatewayVpcAttachments"
-    ):
-        if attachment.get("VpcId") in paths and attachment.get("State") in LIVE_ATTACHMENT_STATES:
-            paths[attachment["VpcId"]].append(
-                f"transit gateway attachment {attachment['TransitGatewayAttachmentId']}"
-            )
     return [
         Item(
             vpc,
             "AWS::EC2::VPC",
             region,
-            f"{'default ' if vpcs[vpc] else ''}VPC {vpc} with " + ", ".join(sorted(found)),
+            f"{'default ' if vpcs[vpc] else ''}VPC {vpc} with " + ", ".join(sorted(set(found))),
         )
         for vpc, found in sorted(paths.items())
         if found
@@ -295,15 +285,15 @@ def _foreign_grants(clients: Clients, region: str, account: str, declared: Decla
 
 
 def _stopped_trails(clients: Clients, region: str, account: str, declared: Declared) -> list[Item]:
-    cloudtrail = clients("cloudtrail", region)
+    """Every trail of the account (``ListTrails`` lists all regions'), each asked in its home."""
     out = []
-    for trail in cloudtrail.describe_trails(includeShadowTrails=False).get("trailList", []):
-        name = str(trail.get("Name"))
+    for trail in paginate(clients("cloudtrail", region), "list_trails", "Trails"):
+        name, home = str(trail.get("Name")), str(trail.get("HomeRegion") or region)
         if name in declared.trail_names:
             continue  # the trail checker judges it
-        status = cloudtrail.get_trail_status(Name=str(trail.get("TrailARN", name)))
+        status = clients("cloudtrail", home).get_trail_status(Name=str(trail.get("TrailARN")))
         if not status.get("IsLogging"):
-            out.append(Item(name, "AWS::CloudTrail::Trail", region, f"trail {name} is not logging"))
+            out.append(Item(name, "AWS::CloudTrail::Trail", home, f"trail {name} is not logging"))
     return out
 
 
@@ -336,7 +326,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("IAM-1", "IAM user with an access key", _users_with_keys, regional=False),
     Kind("IAM-1", "role trusting another account", _foreign_trust, regional=False, room_only=False),
     Kind("S3-2", "KMS grant to another account", _foreign_grants),
-    Kind("MON-1", "trail not logging", _stopped_trails),
+    Kind("MON-1", "trail not logging", _stopped_trails, regional=False),
     Kind("MON-3", "GuardDuty filter that auto-archives", _archiving_filters),
 )
 

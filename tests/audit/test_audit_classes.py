@@ -17,13 +17,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 
-from dataroom.audit import AuditReport, Finding, audit_assembly
+from dataroom.audit import AuditReport, audit_assembly
 from dataroom.audit.discovery import enabled_regions
 from tests.audit.conftest import ROOM_ACCOUNT, DeployedCopy
 from tests.audit.test_audit import BASELINE, PROD, ROOM
@@ -77,8 +77,9 @@ def physical(copy: DeployedCopy, prefix: str, kind: str, stack: str = ROOM) -> s
     return copy.stacks[stack].physical_id(prefix, kind)
 
 
-def row(f: Finding) -> str:
-    return f.line()
+def main_route_table(ec2: Any, vpc: str) -> str:
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+    return str(tables["RouteTables"][0]["RouteTableId"])
 
 
 # --- class 1: added, not declared -------------------------------------------------------------
@@ -144,10 +145,13 @@ def test_class_1_what_was_added_beside_the_templates(
         ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
         undo.callback(ec2.delete_internet_gateway, InternetGatewayId=gateway)
         undo.callback(ec2.detach_internet_gateway, InternetGatewayId=gateway, VpcId=vpc)
+        table = main_route_table(ec2, vpc)
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+        undo.callback(ec2.delete_route, RouteTableId=table, DestinationCidrBlock="0.0.0.0/0")
         expected.add(
             discovery_line(
                 "NET-1", OTHER_REGION, vpc, "VPC with a path out", every_region,
-                f"VPC {vpc} with internet gateway {gateway}",
+                f"VPC {vpc} with route 0.0.0.0/0 -> {gateway}",
             )
         )  # fmt: skip
 
@@ -165,10 +169,15 @@ def test_class_1_what_was_added_beside_the_templates(
         undo.callback(
             ec2.delete_transit_gateway_vpc_attachment, TransitGatewayAttachmentId=attachment
         )
+        table = main_route_table(ec2, vpc)
+        ec2.create_route(
+            RouteTableId=table, DestinationCidrBlock="10.0.0.0/8", TransitGatewayId=tgw
+        )
+        undo.callback(ec2.delete_route, RouteTableId=table, DestinationCidrBlock="10.0.0.0/8")
         expected.add(
             discovery_line(
                 "NET-1", "us-east-1", vpc, "VPC with a path out", every_region,
-                f"VPC {vpc} with transit gateway attachment {attachment}",
+                f"VPC {vpc} with route 10.0.0.0/8 -> {tgw}",
             )
         )  # fmt: skip
 
@@ -248,7 +257,7 @@ def test_class_1_what_was_added_beside_the_templates(
         undo.callback(cloudtrail.delete_trail, Name="audit-decoy")
         expected.add(
             discovery_line(
-                "MON-1", "us-east-1", "audit-decoy", "trail not logging", every_region,
+                "MON-1", "us-east-1", "audit-decoy", "trail not logging", "the account",
                 "trail audit-decoy is not logging",
             )
         )  # fmt: skip
@@ -638,8 +647,3 @@ def test_the_room_audits_clean_again(room_copy: DeployedCopy) -> None:
     """Every change above was undone: nothing drifted or missing."""
     report = audit(room_copy, ROOM, PROD)
     assert not [f.line() for f in report.findings if f.status in ("drift", "missing")]
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
