@@ -147,7 +147,9 @@ def test_the_assumed_role_is_named_per_account_and_partition() -> None:
     class Sts:
         def assume_role(self, RoleArn: str, **_: Any) -> dict[str, Any]:  # noqa: N803
             assumed.append(RoleArn)
-            return {"Credentials": {"AccessKeyId": "a", "SecretAccessKey": "s", "SessionToken": "t"}}
+            return {
+                "Credentials": {"AccessKeyId": "a", "SecretAccessKey": "s", "SessionToken": "t"}
+            }
 
     make = assume_role_factory("dataroom-audit", base=lambda *_: Sts())
     make("s3", ACCOUNT, "us-east-1")
@@ -174,7 +176,9 @@ def test_one_assembly_reader_for_audit_review_and_summary(tmp_path: Path) -> Non
     assembly = two_stacks(tmp_path)
     shared = [(s.artifact_id, s.stack_name, s.account) for s in stack_artifacts(assembly)]
     assert shared == [("A", "a", ACCOUNT), ("B", "b", "222222222222")]
-    assert [(s.artifact_id, s.stack_name, s.account) for s in review_read(assembly).stacks] == shared
+    assert [
+        (s.artifact_id, s.stack_name, s.account) for s in review_read(assembly).stacks
+    ] == shared
     assert [s.stack_name for s in read_stacks(assembly)] == ["a", "b"]
     for module in ("dataroom.audit.assembly", "dataroom.review.assembly", "dataroom.summary"):
         source = Path(importlib.import_module(module).__file__ or "").read_text()
