@@ -19,6 +19,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -647,3 +648,51 @@ def test_the_room_audits_clean_again(room_copy: DeployedCopy) -> None:
     """Every change above was undone: nothing drifted or missing."""
     report = audit(room_copy, ROOM, PROD)
     assert not [f.line() for f in report.findings if f.status in ("drift", "missing")]
+
+
+# --- a fleet, through assumed roles ------------------------------------------------------------
+
+
+def test_a_fleet_through_a_named_role_in_each_account(
+    room_copy: DeployedCopy, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--role-name``: the role is assumed in each stack's account from the caller's account
+    (moto's default one here), with the shipped read-only policy; both stacks are audited."""
+    auditor_account = "123456789012"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{auditor_account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    policy = (Path(__file__).resolve().parents[2] / "dataroom/audit/policy.json").read_text()
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with ExitStack() as undo:
+        for stack in (ROOM, PROD):
+            iam = client(room_copy, "iam", stack=stack)
+            iam.create_role(RoleName="dataroom-audit", AssumeRolePolicyDocument=json.dumps(trust))
+            undo.callback(iam.delete_role, RoleName="dataroom-audit")
+            iam.put_role_policy(RoleName="dataroom-audit", PolicyName="read", PolicyDocument=policy)
+            undo.callback(iam.delete_role_policy, RoleName="dataroom-audit", PolicyName="read")
+        seen: list[str] = []
+        report = audit_assembly(
+            room_copy.assembly, BASELINE, endpoint_url=moto_endpoint, role_name="dataroom-audit",
+            concurrency=2, discover=False, progress=lambda done, total, what: seen.append(what),
+        )  # fmt: skip
+    assert [(s.account, s.status) for s in report.stacks] == [
+        (room_copy.stacks[ROOM].account, "audited"),
+        (room_copy.stacks[PROD].account, "audited"),
+    ]
+    assert len(seen) == 2
+    assert not [f.line() for f in report.findings if f.status in ("drift", "missing")]
+    assert report.count("ok") > 200
