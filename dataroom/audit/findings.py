@@ -68,7 +68,8 @@ class StackOutcome:
     stack_name: str
     account: str
     region: str
-    status: Literal["audited", "missing", "skipped"]
+    #: ``failed``: in a fleet run, this stack's account could not be read (the others were).
+    status: Literal["audited", "missing", "skipped", "failed"]
     reason: str = ""
     #: How long the stack's audit took (0 when it was not audited).
     seconds: float = 0.0
@@ -104,6 +105,8 @@ class AuditReport:
         """1 on any drift or missing resource; 2 when no stack could be audited; else 0."""
         if self.count("drift") or self.count("missing"):
             return 1
+        if any(s.status == "failed" for s in self.stacks):
+            return 2  # part of the fleet was not read: not a green result
         if self.stacks and all(s.status == "skipped" for s in self.stacks):
             # Nothing was read: a green result here would be a lie (wrong credentials).
             return 2
@@ -120,6 +123,7 @@ class AuditReport:
             "stacks_audited": sum(1 for s in self.stacks if s.status == "audited"),
             "stacks_missing": sum(1 for s in self.stacks if s.status == "missing"),
             "stacks_skipped": sum(1 for s in self.stacks if s.status == "skipped"),
+            "stacks_failed": sum(1 for s in self.stacks if s.status == "failed"),
             "exit_code": self.exit_code,
         }
 

@@ -213,6 +213,18 @@ def audit_assembly(
                 ),
                 [],
             )  # fmt: skip
+        elif role_name:
+            # A fleet: one account that cannot be entered or read fails alone, said so.
+            try:
+                result = _audit_stack(artifact, account, region, baseline, factory)
+            except AuditError as exc:
+                result = StackResult(
+                    StackOutcome(
+                        artifact.artifact_id, artifact.stack_name, account, region, "failed",
+                        str(exc),
+                    ),
+                    [],
+                )  # fmt: skip
         else:
             result = _audit_stack(artifact, account, region, baseline, factory)
         tick(f"{artifact.stack_name} ({account}/{region})")

@@ -185,3 +185,26 @@ def test_one_assembly_reader_for_audit_review_and_summary(tmp_path: Path) -> Non
         assert "dataroom.cloud_assembly" in source and '"artifacts"' not in source, module
     with pytest.raises(CloudAssemblyError, match="no such directory"):
         stack_artifacts(tmp_path / "absent")
+
+
+def test_an_account_of_the_fleet_that_cannot_be_entered_fails_alone(tmp_path: Path) -> None:
+    from botocore.exceptions import ClientError
+
+    good = factory([])
+
+    def make(service: str, account: str, region: str) -> Any:
+        if account == "222222222222":
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized"}}
+            raise ClientError(error, "AssumeRole")  # type: ignore[arg-type]
+        return good(service, account, region)
+
+    report = audit_assembly(
+        two_stacks(tmp_path), Baseline(), client_factory=make, role_name="dataroom-audit",
+        discover=False,
+    )  # fmt: skip
+    assert [(s.stack_name, s.status) for s in report.stacks] == [("a", "audited"), ("b", "failed")]
+    assert report.stacks[1].reason == (
+        f"cannot read stack b in 222222222222/{REGION}: not permitted to call AssumeRole "
+        "(AccessDenied): not authorized"
+    )
+    assert report.count("ok") > 0 and report.exit_code == 2
