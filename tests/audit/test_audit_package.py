@@ -208,3 +208,27 @@ def test_an_account_of_the_fleet_that_cannot_be_entered_fails_alone(tmp_path: Pa
         "(AccessDenied): not authorized"
     )
     assert report.count("ok") > 0 and report.exit_code == 2
+
+
+def test_the_fleet_summary_has_one_line_per_account(tmp_path: Path) -> None:
+    from dataroom.audit.report import render_fleet_summary
+
+    report = audit_assembly(
+        two_stacks(tmp_path), Baseline(), client_factory=factory([]), discover=False
+    )
+    lines = render_fleet_summary(report).splitlines()
+    assert lines[0] == "fleet:"
+    assert lines[1].startswith(f"  {ACCOUNT}: a audited; 0 missing, 0 drift, 0 unverifiable, ")
+    assert lines[2].startswith("  222222222222: b audited; 0 missing, 0 drift, 0 unverifiable, ")
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "four"])
+def test_the_command_refuses_a_concurrency_below_one(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataroom.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "--concurrency", value])
+    assert exit_info.value.code == 2
+    assert f"{value!r} is not a whole number of 1 or more" in capsys.readouterr().err
