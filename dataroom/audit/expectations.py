@@ -202,6 +202,12 @@ EXPECTATIONS: tuple[Expectation, ...] = (
     ),
     E(
         "MON-4",
+        "AWS::SNS::Topic",
+        ("KmsMasterKeyId", "TopicPolicy"),
+        "the alert topic encrypted with the room key, its policy admitting the alert sources",
+    ),
+    E(
+        "MON-4",
         "AWS::Lambda::Function",
         ("ReservedConcurrentExecutions",),
         "the remediation function can run (not throttled to 0)",

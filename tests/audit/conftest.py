@@ -370,7 +370,7 @@ def complete_beyond_the_first_audit(
     """What moto drops or skips and the audit's class-2 and class-4 checks read.
 
     Log groups' KMS keys, security groups' egress rules, bucket lifecycle and access logging,
-    SNS subscriptions, the Config recorder (recording) and the Athena workgroup, all from the
+    topic policies, SNS subscriptions, the Config recorder (recording) and the Athena workgroup, all from the
     template. The DNS firewall cannot be completed: moto 5.2 has no Route 53 Resolver firewall.
     """
 
@@ -427,6 +427,13 @@ def complete_beyond_the_first_audit(
                         "TargetPrefix": logging.get("LogFilePrefix", ""),
                     }
                 },
+            )
+    for _, props in _of_type(stack, "AWS::SNS::TopicPolicy"):
+        for topic in resolve(props["Topics"]):
+            client("sns").set_topic_attributes(
+                TopicArn=topic,
+                AttributeName="Policy",
+                AttributeValue=json.dumps(resolve(props["PolicyDocument"])),
             )
     for _, props in _of_type(stack, "AWS::SNS::Subscription"):
         client("sns").subscribe(

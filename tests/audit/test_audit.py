@@ -76,6 +76,7 @@ AUDITED_TYPES = {
     "AWS::Lambda::Function",
     "AWS::Events::Rule",
     "AWS::SNS::Subscription",
+    "AWS::SNS::Topic",
     "AWS::Athena::WorkGroup",
 }
 Key = tuple[str, str, str]

@@ -42,6 +42,7 @@ DROPPED_CHECKS = {
     "lifecycle (expiry)",
     "access logging",
     "egress rules",
+    "topic policy",
 }
 #: (resource type, check) that moto's CloudFormation makes fail: it drops log groups' keys.
 DROPPED_TYPED_CHECKS = {("AWS::Logs::LogGroup", "KMS encryption")}

@@ -15,6 +15,7 @@ from dataroom.audit.checkers import (
     lambda_function,
     logs,
     sns,
+    sns_topic,
     trail,
     vpc,
 )
@@ -34,6 +35,7 @@ CHECKERS: tuple[Checker, ...] = (
     lambda_function.CHECKER,
     events.CHECKER,
     sns.CHECKER,
+    sns_topic.CHECKER,
     dns_firewall.CHECKER,
 )
 #: Resource type -> its checker.
