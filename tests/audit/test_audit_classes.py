@@ -49,14 +49,79 @@ def new_problems(before: AuditReport, after: AuditReport) -> set[str]:
     return problems(after) - problems(before)
 
 
+#: IAM actions whose name differs from the API operation's.
+IAM_ACTION_OF = {
+    "s3:HeadBucket": "s3:ListBucket",
+    "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+}
+CALLED: set[str] = set()
+
+
+def recording(copy: DeployedCopy) -> Any:
+    """The copy's clients, each call recorded as the IAM action it needs."""
+
+    def make(service: str, account: str, region: str) -> Any:
+        made = copy.clients(service, account, region)
+        prefix = made.meta.service_model.signing_name
+
+        def record(event_name: str, **_: Any) -> None:
+            action = f"{prefix}:{event_name.rsplit('.', 1)[-1]}"
+            CALLED.add(IAM_ACTION_OF.get(action, action))
+
+        made.meta.events.register("before-call", record)
+        return made
+
+    return make
+
+
 @pytest.fixture(scope="module")
 def clean(room_copy: DeployedCopy) -> dict[str, AuditReport]:
     """Both stacks audited before any change: no drift, nothing missing."""
-    reports = {stack: audit(room_copy, stack) for stack in (ROOM, PROD)}
+    reports = {
+        stack: audit_assembly(
+            room_copy.assembly, BASELINE, client_factory=recording(room_copy), stacks=[stack]
+        )
+        for stack in (ROOM, PROD)
+    }
     for report in reports.values():
         assert report.exit_code == 0
         assert not [f for f in report.findings if f.status in ("drift", "missing")]
     return reports
+
+
+def test_every_call_the_audit_makes_is_in_its_policy(clean: dict[str, AuditReport]) -> None:
+    """The shipped read-only policy names every action the clean audit used, and no other."""
+    policy = json.loads(
+        (Path(__file__).resolve().parents[2] / "dataroom/audit/policy.json").read_text()
+    )
+    allowed = {a for statement in policy["Statement"] for a in statement["Action"]}
+    assert CALLED, "the clean audit was recorded"
+    assert allowed >= CALLED, sorted(CALLED - allowed)
+    # Not called on this deployment: reads of what it does not hold (filters, notebooks,
+    # function URLs, access keys), the DNS firewall's later calls (moto stops at the first)
+    # and, with the test's own clients, the caller's identity.
+    assert allowed - CALLED <= {
+        "ec2:DescribeNatGateways",
+        "ec2:DescribeEgressOnlyInternetGateways",
+        "ec2:DescribeVpcPeeringConnections",
+        "ec2:DescribeTransitGatewayVpcAttachments",
+        "ec2:DescribeInternetGateways",
+        "guardduty:GetFilter",
+        "guardduty:ListFilters",
+        "iam:ListAccessKeys",
+        "kms:ListGrants",
+        "lambda:GetFunctionUrlConfig",
+        "sagemaker:DescribeNotebookInstance",
+        "route53resolver:ListFirewallRules",
+        "route53resolver:ListFirewallDomains",
+        "sts:GetCallerIdentity",
+        "cloudtrail:GetTrailStatus",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+    }, sorted(allowed - CALLED)
 
 
 Change = Callable[[DeployedCopy, ExitStack], None]
