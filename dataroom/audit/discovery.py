@@ -6,9 +6,9 @@ account's global IAM, the audit inventories each kind of resource that can open 
 the room or blind its monitoring, and reports every one the templates did not declare:
 
 ========  =====================================================================================
-NET-1     VPCs (default ones included) with a route that leaves the VPC (to an internet, NAT
-          or egress-only gateway, a peering, a transit gateway, an instance or interface);
-          interface endpoints
+NET-1     VPCs (default ones included) with an internet gateway attached, or a route that
+          leaves the VPC (to a NAT or egress-only gateway, a peering, a transit gateway, an
+          instance or interface); interface endpoints
           to a service that is not AWS (PrivateLink into someone else's network) or added to a
           declared VPC; Lambda function URLs with ``AuthType NONE``; SageMaker notebooks with
           direct internet access
@@ -109,11 +109,11 @@ def foreign_principals(document: Any, account: str) -> list[str]:
 
 
 def _vpc_paths(clients: Clients, region: str, account: str, declared: Declared) -> list[Item]:
-    """Undeclared VPCs with a route that leaves them.
+    """Undeclared VPCs with an internet gateway or a route that leaves them.
 
-    A gateway, a NAT, a peering or a transit gateway attachment carries nothing without a route
-    to it, and every path out is a route: one read of the route tables finds them all (the
-    declared VPCs' own gateways and attachments are the VPC checker's).
+    A NAT, a peering or a transit gateway attachment carries nothing without a route to it, and
+    every such path is a route: one read of the route tables finds them all (the declared VPCs'
+    own gateways and attachments are the VPC checker's).
     """
     ec2 = clients("ec2", region)
     vpcs = {
@@ -124,6 +124,14 @@ def _vpc_paths(clients: Clients, region: str, account: str, declared: Declared) 
     if not vpcs:
         return []
     paths: dict[str, list[str]] = {vpc: [] for vpc in vpcs}
+    # An internet gateway is reported attached, routed or not: it is the one path a single
+    # route (or a public IP) turns on.
+    for gateway in paginate(ec2, "describe_internet_gateways", "InternetGateways"):
+        for attachment in gateway.get("Attachments", []):
+            if attachment.get("VpcId") in paths:
+                paths[attachment["VpcId"]].append(
+                    f"internet gateway {gateway['InternetGatewayId']}"
+                )
     for table in paginate(ec2, "describe_route_tables", "RouteTables"):
         if table.get("VpcId") not in paths:
             continue

@@ -211,13 +211,11 @@ def test_class_1_what_was_added_beside_the_templates(
         ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
         undo.callback(ec2.delete_internet_gateway, InternetGatewayId=gateway)
         undo.callback(ec2.detach_internet_gateway, InternetGatewayId=gateway, VpcId=vpc)
-        table = main_route_table(ec2, vpc)
-        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
-        undo.callback(ec2.delete_route, RouteTableId=table, DestinationCidrBlock="0.0.0.0/0")
+        # Attached, not yet routed: reported all the same.
         expected.add(
             discovery_line(
                 "NET-1", OTHER_REGION, vpc, "VPC with a path out", every_region,
-                f"VPC {vpc} with route 0.0.0.0/0 -> {gateway}",
+                f"VPC {vpc} with internet gateway {gateway}",
             )
         )  # fmt: skip
 
