@@ -64,6 +64,7 @@ def _audit(args: argparse.Namespace) -> int:
             progress=progress,
             discover=not args.stacks_only,
             probe=args.probe,
+            trusted_accounts=args.trusted_account or (),
         )
     except (AuditError, BaselineError) as exc:
         print(f"dataroom audit: {exc}", file=sys.stderr)
@@ -178,6 +179,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="send a test event through each alert topic and wait for it (writes, then removes, "
         "a probe rule, queue and subscription)",
+    )
+    audit.add_argument(
+        "--trusted-account",
+        action="append",
+        metavar="ACCOUNT",
+        help="an account roles may trust and keys grant to (a deployment pipeline's, the "
+        "auditors'); repeatable",
     )
     audit.add_argument("--quiet", action="store_true", help="no progress on a terminal")
     audit.set_defaults(func=_audit)

@@ -22,9 +22,13 @@ from dataroom.baseline import Baseline
 REGION_CONCURRENCY = 8
 
 
-def declared_in(audits: Sequence[StackAudit], audit_roles: Sequence[str] = ()) -> Declared:
+def declared_in(
+    audits: Sequence[StackAudit],
+    audit_roles: Sequence[str] = (),
+    trusted_accounts: Sequence[str] = (),
+) -> Declared:
     """Everything the account's stacks declare, by physical id and by name."""
-    declared = Declared(audit_roles=set(audit_roles))
+    declared = Declared(audit_roles=set(audit_roles), trusted_accounts=set(trusted_accounts))
     for audit in audits:
         for resource in audit.resolver.deployed.values():
             declared.ids.add(resource.physical_id)
@@ -106,6 +110,7 @@ def audit_accounts(
     concurrency: int = 1,
     tick: Callable[[str], None] | None = None,
     audit_roles: Sequence[str] = (),
+    trusted_accounts: Sequence[str] = (),
 ) -> list[Finding]:
     """The account-wide findings of every account the stacks live in."""
     by_account: dict[str, list[StackAudit]] = {}
@@ -115,8 +120,9 @@ def audit_accounts(
     def one(account: str) -> list[Finding]:
         stack_audits = by_account[account]
         findings = _audit_account(
-            account, stack_audits, baseline, factory, discover_added, probe, audit_roles
-        )
+            account, stack_audits, baseline, factory, discover_added, probe,
+            audit_roles, trusted_accounts,
+        )  # fmt: skip
         if tick is not None:
             tick(f"account {account}")
         return findings
@@ -138,6 +144,7 @@ def _audit_account(
     discover_added: bool,
     probe: bool,
     audit_roles: Sequence[str],
+    trusted_accounts: Sequence[str],
 ) -> list[Finding]:
     room = any(a.room for a in audits)
     label = f"account {account}"
@@ -174,7 +181,7 @@ def _audit_account(
             )
         )
         regions = stack_regions
-    declared = declared_in(audits, audit_roles)
+    declared = declared_in(audits, audit_roles, trusted_accounts)
     if discover_added:
         findings += discover(
             client,

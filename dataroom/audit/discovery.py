@@ -69,6 +69,9 @@ class Declared:
     trail_names: set[str] = field(default_factory=set)
     #: Roles the audit itself uses (``--role-name``): expected to trust the auditing account.
     audit_roles: set[str] = field(default_factory=set)
+    #: Accounts a role may trust or a key grant to (``--trusted-account``: the deployment
+    #: pipeline's, the auditors').
+    trusted_accounts: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,10 @@ def _account_of(principal: str) -> str | None:
     return match.group(1) if match else None
 
 
-def foreign_principals(document: Any, account: str) -> list[str]:
-    """The ``AWS`` principals of allowing statements that are not this account's (``*`` too)."""
+def foreign_principals(document: Any, account: str, trusted: Iterable[str] = ()) -> list[str]:
+    """The ``AWS`` principals of allowing statements that are not this account's (``*`` too),
+    nor of a ``trusted`` account."""
+    mine = {account, *trusted}
     out: list[str] = []
     for statement in as_list(parse_policy(document).get("Statement", [])):
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
@@ -100,7 +105,7 @@ def foreign_principals(document: Any, account: str) -> list[str]:
         values = ["*"] if principal == "*" else as_list(principal.get("AWS", []))
         for value in values:
             value = str(value)
-            if value == "*" or _account_of(value) not in (account, None):
+            if value == "*" or _account_of(value) not in (*mine, None):
                 out.append(value)
     return sorted(set(out))
 
@@ -255,7 +260,9 @@ def _foreign_trust(clients: Clients, region: str, account: str, declared: Declar
             or str(role.get("Path", "/")).startswith("/aws-service-role/")
         ):
             continue
-        foreign = foreign_principals(role.get("AssumeRolePolicyDocument", {}), account)
+        foreign = foreign_principals(
+            role.get("AssumeRolePolicyDocument", {}), account, declared.trusted_accounts
+        )
         if foreign:
             out.append(
                 Item(
@@ -276,7 +283,7 @@ def _foreign_grants(clients: Clients, region: str, account: str, declared: Decla
         for grant in paginate(kms, "list_grants", "Grants", KeyId=key_id):
             grantee = str(grant.get("GranteePrincipal", ""))
             owner = _account_of(grantee)
-            if owner is not None and owner != account:
+            if owner is not None and owner not in (account, *declared.trusted_accounts):
                 out.append(
                     Item(
                         str(grant.get("GrantId", "")),

@@ -151,6 +151,7 @@ def audit_assembly(
     progress: Progress | None = None,
     discover: bool = True,
     probe: bool = False,
+    trusted_accounts: Sequence[str] = (),
 ) -> AuditReport:
     """Audit every (or each named) stack of ``assembly`` in its deployed account.
 
@@ -244,6 +245,7 @@ def audit_assembly(
             concurrency=concurrency,
             tick=tick,
             audit_roles=[role_name] if role_name else [],
+            trusted_accounts=trusted_accounts,
         )
     return AuditReport(
         assembly=str(assembly),

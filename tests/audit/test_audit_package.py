@@ -69,6 +69,9 @@ def test_every_control_the_audit_reports_is_in_the_table() -> None:
 def test_foreign_principals_in_every_spelling(principal: Any, foreign: list[str]) -> None:
     trust = {"Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]}
     assert foreign_principals(trust, ACCOUNT) == foreign
+    # A trusted account (--trusted-account) is not foreign; anyone still is.
+    trusted = foreign_principals(trust, ACCOUNT, ["999999999999"])
+    assert trusted == [p for p in foreign if "999999999999" not in p]
 
 
 def two_stacks(tmp_path: Path) -> Path:
