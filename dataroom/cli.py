@@ -62,8 +62,10 @@ def _summary(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     # Imported here: boto3 costs startup time that ``validate`` and ``summary`` do not need.
     from dataroom.audit import AuditError, audit_assembly, render_table
+    from dataroom.audit.report import progress_printer, render_fleet_summary
     from dataroom.baseline import BaselineError, load_baseline
 
+    progress = progress_printer(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     try:
         baseline = load_baseline(args.baseline)
         report = audit_assembly(
@@ -71,6 +73,12 @@ def _audit(args: argparse.Namespace) -> int:
             baseline,
             endpoint_url=args.endpoint_url,
             stacks=args.stack or (),
+            role_name=args.role_name,
+            concurrency=args.concurrency,
+            progress=progress,
+            discover=not args.stacks_only,
+            probe=args.probe,
+            trusted_accounts=args.trusted_account or (),
         )
     except (AuditError, BaselineError) as exc:
         print(f"dataroom audit: {exc}", file=sys.stderr)
@@ -79,6 +87,8 @@ def _audit(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(render_table(report))
+        if len({s.account for s in report.stacks if s.status != "skipped"}) > 1:
+            print(render_fleet_summary(report))
     if report.exit_code == 2:
         print(
             "dataroom audit: no stack was audited: every stack is in another account than the "
@@ -86,6 +96,16 @@ def _audit(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return report.exit_code
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return number
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -157,6 +177,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit.add_argument(
         "--endpoint-url", help="a local AWS endpoint such as moto (or set AWS_ENDPOINT_URL)"
     )
+    audit.add_argument(
+        "--role-name",
+        metavar="NAME",
+        help="audit a fleet: assume arn:<partition>:iam::<account>:role/NAME in each stack's "
+        "account (see dataroom/audit/policy.json)",
+    )
+    audit.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=4,
+        metavar="N",
+        help="stacks (and accounts) audited at once (default 4)",
+    )
+    audit.add_argument(
+        "--stacks-only",
+        action="store_true",
+        help="only what the templates declare: no account-wide discovery or baseline checks",
+    )
+    audit.add_argument(
+        "--probe",
+        action="store_true",
+        help="send a test event through each alert topic and wait for it (writes, then removes, "
+        "a probe rule, queue and subscription)",
+    )
+    audit.add_argument(
+        "--trusted-account",
+        action="append",
+        metavar="ACCOUNT",
+        help="an account roles may trust and keys grant to (a deployment pipeline's, the "
+        "auditors'); repeatable",
+    )
+    audit.add_argument("--quiet", action="store_true", help="no progress on a terminal")
     audit.set_defaults(func=_audit)
     review = sub.add_parser(
         "review",

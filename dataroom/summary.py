@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataroom.cloud_assembly import stack_artifacts
 from dataroom.policies.pack_names import NAG_PACK_NAMES
 
 
@@ -33,27 +34,19 @@ class GateSummary:
 
 def read_stacks(assembly: Path) -> list[StackSummary]:
     """Every CloudFormation stack of the assembly, nested stages included."""
-    manifest = json.loads((assembly / "manifest.json").read_text(encoding="utf-8"))
     out: list[StackSummary] = []
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        kind = artifact.get("type")
-        if kind == "cdk:cloud-assembly":
-            nested = assembly / artifact["properties"]["directoryName"]
-            out.extend(read_stacks(nested))
-        elif kind == "aws:cloudformation:stack":
-            template_path = assembly / artifact["properties"]["templateFile"]
-            template = json.loads(template_path.read_text(encoding="utf-8"))
-            resources = template.get("Resources", {})
-            out.append(
-                StackSummary(
-                    artifact_id=artifact.get("displayName", artifact_id),
-                    stack_name=artifact["properties"].get("stackName", artifact_id),
-                    environment=artifact.get("environment", "").removeprefix("aws://"),
-                    template=template_path,
-                    resources=len(resources),
-                    resource_types=Counter(r["Type"] for r in resources.values()),
-                )
+    for artifact in stack_artifacts(assembly):
+        resources = artifact.template().get("Resources", {})
+        out.append(
+            StackSummary(
+                artifact_id=artifact.display_name,
+                stack_name=artifact.stack_name,
+                environment=artifact.environment,
+                template=artifact.template_file,
+                resources=len(resources),
+                resource_types=Counter(r["Type"] for r in resources.values()),
             )
+        )
     return out
 
 

@@ -22,6 +22,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from dataroom.cloud_assembly import CloudAssemblyError, load_json, stack_artifacts
 from dataroom.template_policy import as_list, partition_of, refers_to, statements
 
 __all__ = [
@@ -294,40 +295,26 @@ def _acknowledgements(metadata: Mapping[str, Any]) -> list[Acknowledgement]:
     return out
 
 
-def _read(directory: Path, stacks: list[StackTemplate], acks: list[Acknowledgement]) -> None:
-    manifest = _load_json(directory / "manifest.json")
-    artifacts = manifest.get("artifacts", {}) if isinstance(manifest, dict) else {}
-    for artifact_id, artifact in artifacts.items():
-        kind = artifact.get("type")
-        properties = artifact.get("properties", {})
-        if kind == "cdk:cloud-assembly":
-            # A CDK stage: its stacks live in a nested assembly directory.
-            _read(directory / properties["directoryName"], stacks, acks)
-            continue
-        if kind != "aws:cloudformation:stack":
-            continue
-        template_path = directory / properties["templateFile"]
-        template = _load_json(template_path)
-        environment = str(artifact.get("environment", "")).removeprefix("aws://")
-        account, _, region = environment.partition("/")
-        stacks.append(
-            StackTemplate(
-                artifact_id=artifact_id,
-                display_name=str(artifact.get("displayName", artifact_id)),
-                stack_name=str(properties.get("stackName", artifact_id)),
-                account=account,
-                region=region,
-                path=template_path,
-                template=template if isinstance(template, dict) else {},
-                sha256=_sha256(template_path),
+def _read(root: Path, stacks: list[StackTemplate], acks: list[Acknowledgement]) -> None:
+    try:
+        artifacts = stack_artifacts(root)
+        for artifact in artifacts:
+            template = load_json(artifact.template_file)
+            stacks.append(
+                StackTemplate(
+                    artifact_id=artifact.artifact_id,
+                    display_name=artifact.display_name,
+                    stack_name=artifact.stack_name,
+                    account=artifact.environment.partition("/")[0],
+                    region=artifact.environment.partition("/")[2],
+                    path=artifact.template_file,
+                    template=template if isinstance(template, dict) else {},
+                    sha256=_sha256(artifact.template_file),
+                )
             )
-        )
-        # Recent CDK versions write construct metadata to a side file; older ones inline it.
-        metadata = artifact.get("metadata", {})
-        if artifact.get("additionalMetadataFile"):
-            metadata = _load_json(directory / artifact["additionalMetadataFile"])
-        if isinstance(metadata, dict):
-            acks.extend(_acknowledgements(metadata))
+            acks.extend(_acknowledgements(artifact.construct_metadata()))
+    except CloudAssemblyError as exc:
+        raise AssemblyError(str(exc)) from None
 
 
 def read_assembly(path: str | Path) -> Assembly:

@@ -365,6 +365,7 @@ def test_the_json_document() -> None:
         "stacks_audited": 1,
         "stacks_missing": 0,
         "stacks_skipped": 1,
+        "stacks_failed": 0,
         "exit_code": 1,
     }
     json.dumps(document)

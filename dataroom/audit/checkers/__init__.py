@@ -1,0 +1,1 @@
+"""One module per resource type the audit judges; ``catalog.CHECKERS`` lists them all."""
