@@ -66,7 +66,12 @@ def build_app(
         require_local_endpoint()
         Aspects.of(app).add(MotoCompatibility())
     if nag:
-        apply_nag_gate(app, baseline=baseline)
+        apply_nag_gate(
+            app,
+            baseline=baseline,
+            room_accounts={room.account for room in manifest.rooms},
+            production_accounts={manifest.production.account},
+        )
     return app
 
 

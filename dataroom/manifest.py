@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -34,6 +34,8 @@ from pydantic import (
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
+
+from dataroom.controls.monitoring import ALL_GUARDDUTY_FEATURES, GuardDutyFeature
 
 __all__ = [
     "DATA_PHASES",
@@ -284,16 +286,7 @@ class DatasetGrant(_Frozen):
     justification: Statement
 
 
-GuardDutyFeature = Literal[
-    "S3_DATA_EVENTS",
-    "EKS_AUDIT_LOGS",
-    "EBS_MALWARE_PROTECTION",
-    "RDS_LOGIN_EVENTS",
-    "LAMBDA_NETWORK_LOGS",
-    "RUNTIME_MONITORING",
-]
-#: Every detector feature a production account has; a room turns them all on unless told less.
-ALL_GUARDDUTY_FEATURES: tuple[GuardDutyFeature, ...] = get_args(GuardDutyFeature)
+# GuardDuty feature names are a control fact (MON-3), defined in the catalogue.
 DetectorId = Annotated[str, _check(re.compile(r"^[a-f0-9]{32}$"), "a GuardDuty detector id")]
 
 

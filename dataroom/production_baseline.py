@@ -8,7 +8,8 @@ from aws_cdk import App, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 
 from dataroom.baseline import DEFAULT_BASELINE, Baseline, load_baseline
-from dataroom.policies.data_room_checks import DataRoomChecks, NeverSuppressed
+from dataroom.policies.data_room_checks import DataRoomChecks
+from dataroom.policies.gate import DataRoomGate
 
 
 class ProductionBaseline:
@@ -51,6 +52,5 @@ class ProductionBaseline:
         plugins: list[NagPack] = [pack]
         if cdk_nag_packs:
             plugins += [AwsSolutionsChecks(scope), NIST80053R5Checks(scope)]
-        Validations.of(scope).add_plugins(*plugins)
-        scope.node.add_validation(NeverSuppressed(scope))
+        Validations.of(scope).add_plugins(*plugins, DataRoomGate(judge=pack.judge, scope=scope))
         return cls(loaded, pack)

@@ -9,8 +9,9 @@ from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-#: The only actions a read role may ever perform (IAM-2); everything else is denied (IAM-3).
-READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt")
+# The only actions a read role may ever perform (IAM-2); everything else is denied (IAM-3).
+from dataroom.controls.identity import READ_ACTIONS
+
 MAX_SESSION = Duration.hours(1)
 
 

@@ -5,6 +5,8 @@ Any finding that is not acknowledged (see ``acknowledgements.py``) fails synthes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aws_cdk import App, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 
@@ -22,15 +24,31 @@ def nag_packs(scope: App | Stage) -> list[NagPack]:
     return [pack(scope) for pack in NAG_PACKS]
 
 
-def apply_nag_gate(scope: App | Stage, *, baseline: Baseline | None = None) -> None:
+def apply_nag_gate(
+    scope: App | Stage,
+    *,
+    baseline: Baseline | None = None,
+    room_accounts: Iterable[str] = (),
+    production_accounts: Iterable[str] = (),
+) -> None:
     """Register every pack on ``scope``: synthesis then fails on any unacknowledged finding.
 
     Besides cdk-nag's packs, ``DataRoomChecks`` judges the synthesized templates against the
-    control catalogue and ``baseline`` (default: ``examples/baseline.yaml``), and acknowledging
-    one of its never-suppressible findings fails synthesis by itself.
+    control catalogue and ``baseline`` (default: ``examples/baseline.yaml``) in every stack of
+    the app: stacks in ``room_accounts`` or ``production_accounts`` (or with an unresolved
+    account) are judged like the rooms. ``DataRoomGate`` reports never-suppressible findings and
+    unacceptable acknowledgements as fatal, which no acknowledgement can lift.
     """
-    from dataroom.policies.data_room_checks import DataRoomChecks, NeverSuppressed
+    from dataroom.policies.data_room_checks import DataRoomChecks
+    from dataroom.policies.gate import DataRoomGate
+    from dataroom.policies.judge import AssemblyJudge
 
     baseline = baseline or load_baseline()
-    Validations.of(scope).add_plugins(*nag_packs(scope), DataRoomChecks(scope, baseline=baseline))
-    scope.node.add_validation(NeverSuppressed(scope))
+    judge = AssemblyJudge(
+        baseline=baseline, room_accounts=room_accounts, production_accounts=production_accounts
+    )
+    Validations.of(scope).add_plugins(
+        *nag_packs(scope),
+        DataRoomChecks(scope, baseline=baseline, judge=judge),
+        DataRoomGate(judge=judge, scope=scope),
+    )

@@ -9,38 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataroom.controls.network import DEFAULT_ROUTES, INTERNET_PATH_TYPES
+from dataroom.controls.network import ROUTE_TARGETS as _ROUTE_TARGETS
 from dataroom.review.assembly import StackTemplate, as_list, refers_to, statements
 
 __all__ = ["INTERNET_PATH_TYPES", "monitoring_facts", "network_facts"]
-
-#: Resource types that open a path between a VPC and anything outside it (NET-1).
-INTERNET_PATH_TYPES: dict[str, str] = {
-    "AWS::EC2::InternetGateway": "internet gateway",
-    "AWS::EC2::EgressOnlyInternetGateway": "egress-only internet gateway",
-    "AWS::EC2::NatGateway": "NAT gateway",
-    "AWS::EC2::VPCGatewayAttachment": "gateway attachment",
-    "AWS::EC2::VPCPeeringConnection": "VPC peering connection",
-    "AWS::EC2::TransitGatewayAttachment": "transit gateway attachment",
-    "AWS::EC2::TransitGatewayVpcAttachment": "transit gateway attachment",
-    "AWS::EC2::VPNGateway": "VPN gateway",
-    "AWS::EC2::VPNConnection": "VPN connection",
-    "AWS::EC2::CustomerGateway": "customer gateway",
-    "AWS::EC2::CarrierGateway": "carrier gateway",
-    "AWS::EC2::EIP": "elastic IP address",
-}
-#: Route targets that leave the VPC.
-_ROUTE_TARGETS = (
-    "GatewayId",
-    "NatGatewayId",
-    "EgressOnlyInternetGatewayId",
-    "VpcPeeringConnectionId",
-    "TransitGatewayId",
-    "CarrierGatewayId",
-    "LocalGatewayId",
-    "CoreNetworkArn",
-    "InstanceId",
-    "NetworkInterfaceId",
-)
 
 
 def _service_short(service: str) -> str:
@@ -135,7 +108,7 @@ def network_facts(stack: StackTemplate) -> dict[str, Any]:
         props = resource.get("Properties", {})
         destination = props.get("DestinationCidrBlock") or props.get("DestinationIpv6CidrBlock")
         targets = [k for k in _ROUTE_TARGETS if k in props]
-        if destination in ("0.0.0.0/0", "::/0") or targets:
+        if destination in DEFAULT_ROUTES or targets:
             what = ", ".join(targets) or "no target"
             paths.append(f"route {lid} to {stack.text(destination)} via {what}")
     for lid, resource in stack.resources("AWS::EC2::Subnet"):

@@ -17,6 +17,7 @@ from constructs import Construct
 from dataroom.constructs import Glovebox, RoomKey, RoomStorage
 from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.audit_trail import AuditTrail
+from dataroom.constructs.cdk_roles import DefaultSecurityGroupProviderBoundary
 from dataroom.constructs.config_rules import ConfigBaseline
 from dataroom.constructs.dns_firewall import DnsFirewall
 from dataroom.constructs.permission_boundary import RoomPermissionBoundary
@@ -42,8 +43,6 @@ RETENTION: dict[int, logs.RetentionDays] = {
     3288: logs.RetentionDays.NINE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
-#: The construct id aws-cdk-lib gives its restrict-default-security-group provider.
-CDK_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
 _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
 
 
@@ -131,12 +130,11 @@ class DataRoomStack(Stack):
         self.boundary = RoomPermissionBoundary(self, "PermissionBoundary")
         # Every role of the room, present and future (IAM-5): applied as an aspect to the stack.
         iam.PermissionsBoundary.of(self).apply(self.boundary.policy)
-        # Except aws-cdk-lib's own restrict-default-SG provider: on delete and on VPC replacement
-        # it re-authorizes the default group's rules, which the room boundary denies, and the
-        # stack would be stuck in DELETE_FAILED. Its role is CDK's, scoped to that one group.
-        provider = self.node.try_find_child(CDK_SG_PROVIDER)
-        if provider is not None:
-            iam.PermissionsBoundary.of(provider).clear()
+        # aws-cdk-lib's restrict-default-SG provider re-authorizes the default group's rules on
+        # delete, which the room boundary denies: its role gets a narrow boundary of its own.
+        self.default_sg_boundary = DefaultSecurityGroupProviderBoundary(
+            self, "DefaultSgProviderBoundary", vpc=self.glovebox.vpc
+        )
         self.scientist_role = self._scientist_role(manifest, room)
 
         tags = {

@@ -26,6 +26,11 @@ from dataroom.stacks import DataRoomStack, ProductionAccessStack
 from tests.conftest import ROOT
 
 Finding = tuple[str, str]
+#: The gate refuses reasons a reviewer cannot check (DataRoomGate): tests give a specific one.
+SPECIFIC_REASON = (
+    "Test only: the results bucket policy is removed on purpose to show a suppressible rule "
+    "can be acknowledged on the construct at fault."
+)
 BASELINE = ROOT / "examples" / "baseline.yaml"
 
 
@@ -79,7 +84,8 @@ def _widen_read_role(_: DataRoomStack, prod: ProductionAccessStack) -> None:
 
 #: rule id -> (weakening by escape hatch, construct path fragment the finding must name)
 WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], None], str]] = {
-    "NET1NoInternetPath": (_internet_gateway, "DataRoomStack/Glovebox/Resource"),
+    # The finding lands on the resource at fault: the gateway, not the VPC.
+    "NET1NoInternetPath": (_internet_gateway, "DataRoomStack/Igw"),
     "NET3EndpointPerimeter": (
         lambda r, _: _cfn(r.glovebox.s3_endpoint).add_deletion_override(
             "Properties.PolicyDocument"
@@ -120,6 +126,10 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         "Storage/Results",
     ),
     "IAMReadRoleReadOnly": (_widen_read_role, "ProductionAccessStack/Room-"),
+    "IAM5NoStandingIdentity": (
+        lambda r, _: iam.User(r, "BackdoorUser"),
+        "DataRoomStack/BackdoorUser",
+    ),
     "IAMBoundary": (
         lambda r, _: iam.PermissionsBoundary.of(r.scientist_role).clear(),
         "ScientistRole",
@@ -323,11 +333,10 @@ def test_suppressible_finding_can_be_acknowledged_with_a_reason(
     room.storage.results_bucket.node.try_remove_child("Policy")
     # The TLS deny is gone; cdk-nag's own S10/SSL findings are acknowledged too, for the test.
     Validations.of(room.storage.results_bucket).acknowledge(
-        Acknowledgment(id="DataRoom::DataRoom-S3TlsOnly", reason="test: suppressible rule"),
-        Acknowledgment(id="AwsSolutions::AwsSolutions-S10", reason="test: suppressible rule"),
+        Acknowledgment(id="DataRoom::DataRoom-S3TlsOnly", reason=SPECIFIC_REASON),
+        Acknowledgment(id="AwsSolutions::AwsSolutions-S10", reason=SPECIFIC_REASON),
         Acknowledgment(
-            id="NIST.800.53.R5::NIST.800.53.R5-S3BucketSSLRequestsOnly",
-            reason="test: suppressible rule",
+            id="NIST.800.53.R5::NIST.800.53.R5-S3BucketSSLRequestsOnly", reason=SPECIFIC_REASON
         ),
     )
     app.synth()
@@ -341,6 +350,7 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-S3KeyRotation",
         "DataRoom-IAMReadRoleReadOnly",
         "DataRoom-IAMBoundary",
+        "DataRoom-IAM5NoStandingIdentity",
         "DataRoom-MON1Trail",
         "DataRoom-MON3Detector",
         "DataRoom-MON4AlertSeverity",

@@ -27,6 +27,13 @@ class RuleContext:
     baseline: Baseline
     account: str
     region: str
+    #: Whether the stack targets a room's account or production's (or an unresolved account in
+    #: an app that has rooms): rules marked ``guarded_only`` judge only such stacks. A fragment
+    #: judged on its own is taken to be guarded.
+    guarded: bool = True
+    #: Whether the stack targets a room's account (a room inside production's account included):
+    #: rules marked ``room_accounts_only`` judge only such stacks.
+    room_account: bool = True
 
     @property
     def kind(self) -> str:
@@ -62,6 +69,36 @@ class Rule:
     never_suppressible: bool = False
     #: Only in room stacks (template metadata ``kind: room``).
     rooms_only: bool = False
+    #: Only in stacks that target a room's or production's account, whatever the stack is (a
+    #: sibling or nested stack beside the room included): see :attr:`RuleContext.guarded`.
+    guarded_only: bool = False
+    #: Only in stacks that target a room's account (see :attr:`RuleContext.room_account`).
+    room_accounts_only: bool = False
+
+    def applies(self, context: RuleContext) -> bool:
+        """Whether this rule judges ``context``'s resource at all."""
+        kind = context.resource.get("Type")
+        if kind not in self.resource_types and "*" not in self.resource_types:
+            return False
+        if self.rooms_only and context.kind != "room":
+            return False
+        if self.room_accounts_only and not context.room_account:
+            return False
+        return not (self.guarded_only and not context.guarded)
+
+
+def ref_target(value: Any) -> str | None:
+    """The logical id a ``Ref`` or ``Fn::GetAtt`` names (None for anything else)."""
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
+    get_att = value.get("Fn::GetAtt")
+    if isinstance(get_att, list) and get_att:
+        return str(get_att[0])
+    if isinstance(get_att, str):
+        return get_att.split(".", 1)[0]
+    return None
 
 
 def tags(resource: Resource) -> dict[str, str]:

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Any
 
+from dataroom.controls.identity import MAX_SESSION_SECONDS, READ_ACTIONS
+from dataroom.controls.judge import foreign_principals
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
 from dataroom.template_policy import as_list, refers_to, statements
 
 #: The only actions a cross-account role in a dataroom template may be left with.
-READS = {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt"}
+READS = frozenset(READ_ACTIONS)
 
 
-def _principals(statement: dict[str, Any]) -> list[Any]:
-    principal = statement.get("Principal", {})
-    return as_list(principal.get("AWS")) if isinstance(principal, dict) else []
+def _foreign(ctx: RuleContext, statement: dict[str, Any]) -> list[str]:
+    """The other-account principals a statement lets assume the role (any spelling of them)."""
+    if not any(
+        fnmatchcase("sts:assumerole", str(a).lower()) for a in as_list(statement.get("Action"))
+    ):
+        return []
+    return foreign_principals(statement.get("Principal"), ctx.account)
 
 
 def _is_cross_account(ctx: RuleContext) -> bool:
     trust = ctx.properties.get("AssumeRolePolicyDocument")
-    for statement in statements(trust):
-        for principal in _principals(statement):
-            if (
-                isinstance(principal, str)
-                and ":iam::" in principal
-                and f":iam::{ctx.account}:" not in principal
-            ):
-                return True
-    return False
+    return any(_foreign(ctx, s) for s in statements(trust) if s.get("Effect", "Allow") == "Allow")
 
 
 def _identity_statements(ctx: RuleContext) -> list[dict[str, Any]]:
@@ -44,14 +43,12 @@ def check(ctx: RuleContext) -> Verdict:
     if not _is_cross_account(ctx):
         return None
     findings = []
-    if int(ctx.properties.get("MaxSessionDuration", 3600)) > 3600:
+    if int(ctx.properties.get("MaxSessionDuration", 3600)) > MAX_SESSION_SECONDS:
         findings.append("sessions longer than one hour")
     if ctx.properties.get("ManagedPolicyArns"):
         findings.append("managed policies attached (grants must be inline and reviewed here)")
     for statement in statements(ctx.properties.get("AssumeRolePolicyDocument")):
-        if statement.get("Effect") != "Allow" or "sts:AssumeRole" not in as_list(
-            statement.get("Action")
-        ):
+        if statement.get("Effect") != "Allow" or not _foreign(ctx, statement):
             continue
         condition = statement.get("Condition", {})
         if "sts:ExternalId" not in condition.get("StringEquals", {}):
@@ -60,8 +57,8 @@ def check(ctx: RuleContext) -> Verdict:
             findings.append("trust does not require sts:SourceIdentity")
         if "aws:CurrentTime" not in condition.get("DateLessThan", {}):
             findings.append("trust without an aws:CurrentTime expiry")
-        for principal in _principals(statement):
-            if isinstance(principal, str) and (principal.endswith(":root") or "*" in principal):
+        for principal in _foreign(ctx, statement):
+            if principal == "*" or principal.endswith(":root") or principal.isdigit():
                 findings.append(f"trust admits a whole account or wildcard: {principal}")
     identity = _identity_statements(ctx)
     denies_writes = any(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataroom.controls.monitoring import REQUIRED_ALERTS
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
 from dataroom.template_policy import refers_to
 
@@ -43,17 +44,6 @@ def _alerted(ctx: RuleContext, topics: list[str]) -> set[str]:
         covered.update(pattern.get("source", []))
         covered.update(pattern.get("detail", {}).get("eventName", []))
     return covered
-
-
-#: What the room's alert rules must at least cover (MON-4).
-REQUIRED_ALERTS = (
-    "aws.guardduty",
-    "StopLogging",
-    "DeleteDetector",
-    "PutBucketPolicy",
-    "CreateInternetGateway",
-    "AttachRolePolicy",
-)
 
 
 def check(ctx: RuleContext) -> Verdict:
