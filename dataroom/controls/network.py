@@ -46,11 +46,7 @@ ENDPOINT_PORT = 443
 #: The prefix of AWS's own endpoint services; anything else is a foreign PrivateLink service.
 AWS_SERVICE_PREFIXES: tuple[str, ...] = ("com.amazonaws.", "aws.api.", "cn.com.amazonaws.")
 #: Endpoint-policy condition keys that pin an interface endpoint to the room account (NET-2/3).
-ENDPOINT_PIN_KEYS: tuple[str, ...] = (
-    "aws:principalaccount",
-    "aws:resourceaccount",
-    "aws:principalorgid",
-)
+ENDPOINT_PIN_KEYS: tuple[str, ...] = ("aws:principalaccount", "aws:resourceaccount")
 #: S3 resources that mean "every bucket" in an endpoint policy (NET-3).
 ANY_BUCKET: tuple[str, ...] = ("*", "arn:*:s3:::*", "arn:*:s3:::*/*")
 #: Flow logs capture this traffic type (NET-5).

@@ -28,7 +28,7 @@ from aws_cdk import (
 from constructs import IConstruct
 
 from dataroom.policies.judge import AssemblyJudge, StackInfo
-from dataroom.policies.rules.catalog import NEVER_SUPPRESSIBLE, PACK_NAME, RULES
+from dataroom.policies.rules.catalog import NEVER_SUPPRESSIBLE, PACK_NAME
 
 __all__ = ["ACKNOWLEDGED_RULES", "MIN_REASON_CHARS", "MIN_REASON_WORDS", "DataRoomGate",
            "reason_problem"]  # fmt: skip
@@ -101,30 +101,25 @@ class DataRoomGate:
         return PolicyValidationPluginReport(success=not violations, violations=violations)
 
     def _findings(self, info: StackInfo) -> list[PolicyViolation]:
-        by_rule: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        out = []
         for logical_id, failures in self._judge.failures(info.template_path).items():
             for failure in failures:
-                if failure.rule.never_suppressible:
-                    by_rule.setdefault(failure.rule.rule_id, []).append(
-                        (logical_id, failure.details)
+                rule = failure.rule
+                if not rule.never_suppressible:
+                    continue
+                out.append(
+                    PolicyViolation(
+                        rule_name=f"{PACK_NAME}-{rule.rule_id}",
+                        description=f"[{rule.control}] {rule.info} In {info.display_name}, "
+                        f"{logical_id}: {'; '.join(failure.details) or 'non-compliant'}. "
+                        "Never-suppressible: fix the resource; no acknowledgement lifts this.",
+                        severity="fatal",
+                        fix=rule.explanation,
+                        violating_resources=[
+                            _resource(info, logical_id, f"Resources/{logical_id}")
+                        ],
                     )
-        rules = {r.rule_id: r for r in RULES}
-        out = []
-        for rule_id, found in by_rule.items():
-            rule = rules[rule_id]
-            details = "; ".join(f"{lid}: {', '.join(d) or 'non-compliant'}" for lid, d in found)
-            out.append(
-                PolicyViolation(
-                    rule_name=f"{PACK_NAME}-{rule_id}",
-                    description=f"[{rule.control}] {rule.info} ({info.display_name}: {details}) "
-                    "Never-suppressible: fix the resource; no acknowledgement lifts this.",
-                    severity="fatal",
-                    fix=rule.explanation,
-                    violating_resources=[
-                        _resource(info, lid, "Resources/" + lid) for lid, _ in found
-                    ],
                 )
-            )
         return out
 
     def _acknowledgements(self, info: StackInfo) -> list[PolicyViolation]:

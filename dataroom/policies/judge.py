@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,7 @@ class AssemblyJudge:
     :param baseline: production's controls (DRF-2).
     :param room_accounts: accounts rooms live in (besides those room stacks declare).
     :param production_accounts: production's accounts (besides production-access stacks').
+    :param expectations: room name -> what the manifest asks of it (see ``room_expectations``).
     """
 
     def __init__(
@@ -78,12 +79,14 @@ class AssemblyJudge:
         baseline: Baseline,
         room_accounts: Iterable[str] = (),
         production_accounts: Iterable[str] = (),
+        expectations: Mapping[str, Mapping[str, Any]] | None = None,
         rules: tuple[Rule, ...] = RULES,
     ) -> None:
         self.baseline = baseline
         self._room_accounts = frozenset(room_accounts)
         self._production_accounts = frozenset(production_accounts)
         self._rules = rules
+        self._expectations = dict(expectations or {})
         self._stacks: dict[Path, list[StackInfo]] = {}
         self._by_path: dict[Path, StackInfo] = {}
         self._failures: dict[Path, dict[str, list[Failure]]] = {}
@@ -209,6 +212,7 @@ class AssemblyJudge:
         if cached is not None:
             return cached
         found: dict[str, list[Failure]] = {}
+        room = str(info.template.get("Metadata", {}).get(KIND_KEY, {}).get("room", ""))
         for logical_id, resource in info.template.get("Resources", {}).items():
             context = RuleContext(
                 logical_id=logical_id,
@@ -219,6 +223,7 @@ class AssemblyJudge:
                 region=info.region,
                 guarded=info.guarded,
                 room_account=info.room_account,
+                manifest_expect=self._expectations.get(room, {}),
             )
             for rule in self._rules:
                 if not rule.applies(context):

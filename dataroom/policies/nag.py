@@ -5,7 +5,8 @@ Any finding that is not acknowledged (see ``acknowledgements.py``) fails synthes
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aws_cdk import App, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
@@ -30,6 +31,7 @@ def apply_nag_gate(
     baseline: Baseline | None = None,
     room_accounts: Iterable[str] = (),
     production_accounts: Iterable[str] = (),
+    expectations: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
     """Register every pack on ``scope``: synthesis then fails on any unacknowledged finding.
 
@@ -45,7 +47,10 @@ def apply_nag_gate(
 
     baseline = baseline or load_baseline()
     judge = AssemblyJudge(
-        baseline=baseline, room_accounts=room_accounts, production_accounts=production_accounts
+        baseline=baseline,
+        room_accounts=room_accounts,
+        production_accounts=production_accounts,
+        expectations=expectations,
     )
     Validations.of(scope).add_plugins(
         *nag_packs(scope),

@@ -24,6 +24,8 @@ from dataroom.constructs.permission_boundary import RoomPermissionBoundary
 from dataroom.constructs.query_guard import QueryGuard
 from dataroom.constructs.remediation import Remediation
 from dataroom.constructs.threat_detection import ThreatDetection
+from dataroom.controls.monitoring import EXPECT_KEY
+from dataroom.controls.query import EXPECTED_CUTOFF_KEY, GIB
 from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_arn, scientist_role_name
@@ -44,6 +46,17 @@ RETENTION: dict[int, logs.RetentionDays] = {
     3653: logs.RetentionDays.TEN_YEARS,
 }
 _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
+
+
+def room_expectations(room: Room) -> dict[str, Any]:
+    """What the manifest asks of ``room`` that the gate checks the template against."""
+    expect: dict[str, Any] = {
+        EXPECTED_CUTOFF_KEY: room.query_limit_gb * GIB,
+        "min_finding_severity": room.monitoring.min_finding_severity,
+    }
+    if room.monitoring.existing_guardduty_detector_id:
+        expect["guardduty_detector"] = room.monitoring.existing_guardduty_detector_id
+    return expect
 
 
 def tag_value(value: str) -> str:
@@ -165,9 +178,11 @@ class DataRoomStack(Stack):
             adopted["guardduty_detector"] = room.monitoring.existing_guardduty_detector_id
         if room.monitoring.existing_config_recorder:
             adopted["config_recorder"] = "existing"
-        # Read by DataRoomChecks and the review: what this template is, and what it adopted.
+        # Read by DataRoomChecks and the review: what this template is, what it adopted, and
+        # what the manifest expects of it (the gate compares, e.g., the Athena cut-off with it).
+        expect = {k: v for k, v in room_expectations(room).items() if k != "guardduty_detector"}
         self.template_options.metadata = {
-            "dataroom": {"kind": "room", "room": room.name, "adopted": adopted}
+            "dataroom": {"kind": "room", "room": room.name, "adopted": adopted, EXPECT_KEY: expect}
         }
 
         acknowledge_room_stack(self)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dataroom.baseline import Baseline
+from dataroom.controls.monitoring import EXPECT_KEY
 
 #: A rule's verdict: True compliant, False non-compliant, None not applicable, or the list of
 #: specific findings (non-compliant when non-empty), each naming what is wrong.
@@ -34,6 +35,11 @@ class RuleContext:
     #: Whether the stack targets a room's account (a room inside production's account included):
     #: rules marked ``room_accounts_only`` judge only such stacks.
     room_account: bool = True
+    #: What the manifest asks of this room (``athena_cutoff_bytes``, ``min_finding_severity``,
+    #: ``guardduty_detector`` when adopted), handed to the gate by ``build_app``. Without it,
+    #: rules read the ``expect`` block the room stack writes into its template metadata, except
+    #: for adoption, which only the manifest can vouch for.
+    manifest_expect: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -44,6 +50,13 @@ class RuleContext:
     @property
     def metadata(self) -> dict[str, Any]:
         return dict(self.template.get("Metadata", {}).get(KIND_KEY, {}))
+
+    @property
+    def expect(self) -> dict[str, Any]:
+        """The room's expectations: the manifest's, else the template metadata's ``expect``."""
+        if self.manifest_expect:
+            return dict(self.manifest_expect)
+        return dict(self.metadata.get(EXPECT_KEY, {}))
 
     @property
     def properties(self) -> dict[str, Any]:

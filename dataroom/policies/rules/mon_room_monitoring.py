@@ -21,7 +21,10 @@ def _has_detector(ctx: RuleContext) -> bool:
     for _, detector in ctx.resources("AWS::GuardDuty::Detector"):
         if detector.get("Properties", {}).get("Enable") is True:
             return True
-    return bool(ctx.metadata.get("adopted", {}).get("guardduty_detector"))
+    # An adopted detector is believed only when the manifest names it (existing_guardduty_
+    # detector_id, handed to the gate by build_app): template metadata alone proves nothing.
+    adopted = ctx.metadata.get("adopted", {}).get("guardduty_detector")
+    return bool(adopted) and adopted == ctx.manifest_expect.get("guardduty_detector")
 
 
 def _alert_topics(ctx: RuleContext) -> list[str]:
@@ -51,7 +54,7 @@ def check(ctx: RuleContext) -> Verdict:
     if not _has_trail_on_room_buckets(ctx):
         findings.append("MON-1: no trail with data events")
     if not _has_detector(ctx):
-        findings.append("MON-3: no enabled GuardDuty detector (created or adopted)")
+        findings.append("MON-3: no enabled GuardDuty detector (created, or adopted per manifest)")
     topics = _alert_topics(ctx)
     if not topics:
         findings.append("MON-4: no encrypted alert topic")
