@@ -20,7 +20,7 @@ from dataroom.baseline import Baseline
 from dataroom.policies.rules.base import KIND_KEY, Rule, RuleContext, Verdict
 from dataroom.policies.rules.catalog import RULES
 
-__all__ = ["AssemblyJudge", "Failure", "StackInfo"]
+__all__ = ["AssemblyJudge", "Failure", "StackInfo", "judge_template"]
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ENVIRONMENT = re.compile(r"^aws://(?P<account>[^/]*)/(?P<region>.*)$")
@@ -211,25 +211,50 @@ class AssemblyJudge:
         cached = self._failures.get(info.template_path)
         if cached is not None:
             return cached
-        found: dict[str, list[Failure]] = {}
         room = str(info.template.get("Metadata", {}).get(KIND_KEY, {}).get("room", ""))
-        for logical_id, resource in info.template.get("Resources", {}).items():
-            context = RuleContext(
-                logical_id=logical_id,
-                resource=resource,
-                template=info.template,
-                baseline=self.baseline,
-                account=info.account,
-                region=info.region,
-                guarded=info.guarded,
-                room_account=info.room_account,
-                manifest_expect=self._expectations.get(room, {}),
-            )
-            for rule in self._rules:
-                if not rule.applies(context):
-                    continue
-                details = _failed(rule.check(context))
-                if details is not None:
-                    found.setdefault(logical_id, []).append(Failure(rule, context, details))
+        found = judge_template(
+            info.template,
+            baseline=self.baseline,
+            account=info.account,
+            region=info.region,
+            guarded=info.guarded,
+            room_account=info.room_account,
+            manifest_expect=self._expectations.get(room, {}),
+            rules=self._rules,
+        )
         self._failures[info.template_path] = found
         return found
+
+
+def judge_template(
+    template: dict[str, Any],
+    *,
+    baseline: Baseline,
+    account: str,
+    region: str,
+    guarded: bool = True,
+    room_account: bool = True,
+    manifest_expect: Mapping[str, Any] | None = None,
+    rules: tuple[Rule, ...] = RULES,
+) -> dict[str, list[Failure]]:
+    """logical id -> the rules its resource fails in ``template`` (one stack, in memory)."""
+    found: dict[str, list[Failure]] = {}
+    for logical_id, resource in template.get("Resources", {}).items():
+        context = RuleContext(
+            logical_id=logical_id,
+            resource=resource,
+            template=template,
+            baseline=baseline,
+            account=account,
+            region=region,
+            guarded=guarded,
+            room_account=room_account,
+            manifest_expect=dict(manifest_expect or {}),
+        )
+        for rule in rules:
+            if not rule.applies(context):
+                continue
+            details = _failed(rule.check(context))
+            if details is not None:
+                found.setdefault(logical_id, []).append(Failure(rule, context, details))
+    return found

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dataroom.baseline import Baseline, BaselineError, load_baseline
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
 from dataroom.review.assembly import Assembly, AssemblyError, StackTemplate, read_assembly
 from dataroom.review.evidence import (
@@ -136,6 +137,7 @@ def _review_room(
     stack: StackTemplate | None,
     assembly: Assembly,
     today: dt.date,
+    baseline: Baseline | None = None,
 ) -> dict[str, Any]:
     facts = _room_facts(manifest, room, today)
     if stack is None:
@@ -151,7 +153,7 @@ def _review_room(
             node.flags.append("production location the manifest does not approve for this room")
     network = network_facts(stack)
     monitoring = monitoring_facts(stack)
-    ctx = RoomContext(manifest, room, stack, production, graph, network, monitoring)
+    ctx = RoomContext(manifest, room, stack, production, graph, network, monitoring, baseline)
     controls = detect_controls(ctx)
     gaps = [
         f"room {room.name}: {c.control} missing: {detail}"
@@ -294,6 +296,7 @@ def build_review(
     now: dt.datetime | None = None,
     previous_evidence: str | Path | dict[str, Any] | None = None,
     git: GitProbe | None = None,
+    baseline: str | Path | None = None,
 ) -> Review:
     """Review a cloud assembly against its manifest.
 
@@ -301,6 +304,8 @@ def build_review(
     :param now: the generation time recorded in the outputs (default: now, UTC).
     :param previous_evidence: a previous ``evidence.json`` (path or loaded record) to diff against.
     :param git: probe of the repository state (default: :func:`git_state`); tests inject one.
+    :param baseline: the production baseline file the gate compares with (DRF-2); default:
+        production's strict in-memory defaults.
     :raises ReviewError: the assembly, the manifest or the previous evidence cannot be used.
     """
     today = today or dt.date.today()
@@ -312,6 +317,10 @@ def build_review(
     try:
         manifest = load_manifest(manifest_file, today=today)
     except ManifestError as exc:
+        raise ReviewError(str(exc)) from None
+    try:
+        parity = load_baseline(baseline) if baseline is not None else Baseline()
+    except BaselineError as exc:
         raise ReviewError(str(exc)) from None
     previous: dict[str, Any] | None
     try:
@@ -326,7 +335,7 @@ def build_review(
 
     generated_at = _utc(now)
     rooms = [
-        _review_room(manifest, room, assembly.room_stack(room.name), assembly, today)
+        _review_room(manifest, room, assembly.room_stack(room.name), assembly, today, parity)
         for room in manifest.rooms
     ]
     gaps = [g for r in rooms for g in r["gaps"]]

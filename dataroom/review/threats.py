@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dataroom.baseline import Baseline
 from dataroom.controls import CONTROLS
 from dataroom.controls.identity import BOUNDARY_DENY_FAMILIES
 from dataroom.controls.judge import boundary_escapes
@@ -20,6 +21,7 @@ from dataroom.controls.storage import ACLS_DISABLED, PUBLIC_ACCESS_FLAGS
 from dataroom.manifest import Manifest, Room
 from dataroom.review.assembly import StackTemplate, as_list, refers_to, statements
 from dataroom.review.facts import monitoring_facts
+from dataroom.review.gate_verdicts import GATE_ONLY_CONTROLS, gate_findings
 from dataroom.review.graph import READ_ACTIONS, AccessGraph, Node
 
 __all__ = [
@@ -146,6 +148,8 @@ class RoomContext:
     graph: AccessGraph
     network: dict[str, Any]
     monitoring: dict[str, Any]
+    #: The production baseline the gate compares with (DRF-2); None: strict in-memory defaults.
+    baseline: Baseline | None = None
 
     @property
     def read_roles(self) -> list[Node]:
@@ -746,16 +750,30 @@ DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
 }
 
 
-#: The catalogue's title of each control the review detects.
-CONTROL_TITLES: dict[str, str] = {c: CONTROLS[c].title for c in DETECTORS}
+#: The catalogue's title of each control the review reports.
+CONTROL_TITLES: dict[str, str] = {c: CONTROLS[c].title for c in (*DETECTORS, *GATE_ONLY_CONTROLS)}
 
 
 def detect_controls(ctx: RoomContext) -> dict[str, ControlResult]:
-    """Run every detector on one room, in catalogue order."""
+    """Run every detector on one room, in catalogue order, with the gate's verdicts added."""
     out = {}
-    for control, detector in DETECTORS.items():
+    for control in (*DETECTORS, *GATE_ONLY_CONTROLS):
         result = ControlResult(control)
-        detector(ctx, result)
+        detector = DETECTORS.get(control)
+        if detector is not None:
+            detector(ctx, result)
+        if not result.by_manifest:
+            # The same verdicts `cdk synth` reaches (gate_verdicts.py): never fewer.
+            for finding in gate_findings(
+                ctx.stack.template,
+                control,
+                account=ctx.stack.account,
+                region=ctx.stack.region,
+                baseline=ctx.baseline,
+            ):
+                result.check("gate", False, finding)
+        if detector is None and not result.checks:
+            result.check("gate", True, "the gate's rules of this control find nothing")
         out[control] = result
     return out
 

@@ -63,6 +63,11 @@ FACTS: dict[str, set[str]] = {
 }
 
 
+#: How many members of a fact a literal must spell to be a copy of it. Two, except where other
+#: facts legitimately share members (a bucket's action list names reads too): then all of them.
+THRESHOLD = {"read-role actions (IAM-2)": len(READ_ACTIONS)}
+
+
 @pytest.mark.parametrize("fact", sorted(FACTS))
 def test_no_module_outside_the_catalogue_defines_a_control_fact(fact: str) -> None:
     members = FACTS[fact]
@@ -70,7 +75,7 @@ def test_no_module_outside_the_catalogue_defines_a_control_fact(fact: str) -> No
         path
         for path, tree in _sources()
         for strings in _literal_collections(tree)
-        if len(strings & members) >= 2
+        if len(strings & members) >= THRESHOLD.get(fact, 2)
     ]
     assert not offenders, f"{fact} spelled outside dataroom/controls in {offenders}"
 

@@ -86,6 +86,7 @@ def refusal(context, example_manifest: Manifest, tmp_path_factory) -> str:
         ("DataRoom-IAM5NoStandingIdentity", "Operator"),
         ("DataRoom-IAM5NoStandingIdentity", "IAM access key"),
         ("DataRoom-IAMReadRoleReadOnly", "VendorAccess"),
+        ("DataRoom-IAM1ReadRoleTrust", "VendorAccess"),
         ("DataRoom-IAMBoundary", "OpenServiceRole"),
     ],
 )

@@ -13,9 +13,9 @@ import pytest
 from dataroom.baseline import load_baseline
 from dataroom.controls.query import GIB
 from dataroom.policies.rules import (
+    iam1_read_role_trust,
     iam5_no_standing_identity,
     iam_boundary,
-    iam_read_role_read_only,
     mon1_trail,
     mon4_alert_severity,
     mon4_alerts_delivered,
@@ -248,11 +248,11 @@ CASES: list[tuple[str, Rule, dict[str, Any], str, Any, dict[str, Any]]] = [
     ("boundary-external", iam_boundary.RULE,
      {"B": BOUNDARY_OK, "R": res("AWS::IAM::Role", PermissionsBoundary={"Ref": "B"})}, "R",
      _set("R.Properties.PermissionsBoundary", "arn:aws:iam::aws:policy/AdministratorAccess"), {}),
-    ("trust-bare-account", iam_read_role_read_only.RULE, {"R": READ_ROLE}, "R",
+    ("trust-bare-account", iam1_read_role_trust.RULE, {"R": READ_ROLE}, "R",
      _set("R.Properties.AssumeRolePolicyDocument.Statement.0.Principal", {"AWS": "999999999999"}), {}),
-    ("trust-wildcard", iam_read_role_read_only.RULE, {"R": READ_ROLE}, "R",
+    ("trust-wildcard", iam1_read_role_trust.RULE, {"R": READ_ROLE}, "R",
      _set("R.Properties.AssumeRolePolicyDocument.Statement.0.Principal", {"AWS": "*"}), {}),
-    ("trust-join", iam_read_role_read_only.RULE, {"R": READ_ROLE}, "R",
+    ("trust-join", iam1_read_role_trust.RULE, {"R": READ_ROLE}, "R",
      _set("R.Properties.AssumeRolePolicyDocument.Statement.0.Principal",
           {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::999999999999:root"]]}}),
      {}),

@@ -126,6 +126,12 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         "Storage/Results",
     ),
     "IAMReadRoleReadOnly": (_widen_read_role, "ProductionAccessStack/Room-"),
+    "IAM1ReadRoleTrust": (
+        lambda _, p: _cfn(next(iter(p.read_access.values())).role).add_property_override(
+            "MaxSessionDuration", 43200
+        ),
+        "ProductionAccessStack/Room-",
+    ),
     "IAM5NoStandingIdentity": (
         lambda r, _: iam.User(r, "BackdoorUser"),
         "DataRoomStack/BackdoorUser",
@@ -162,7 +168,7 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         lambda r, _: r.query_guard.workgroup.add_property_override(
             "WorkGroupConfiguration.EnforceWorkGroupConfiguration", False
         ),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/QueryGuard/Resource",  # on the workgroup at fault, not the VPC
     ),
     "DRF2LogRetention": (
         lambda r, _: _cfn(r.glovebox.flow_log_group).add_property_override("RetentionInDays", 30),
@@ -196,7 +202,11 @@ def test_read_role_usable_outside_the_glovebox_is_caught(
 
 
 def test_every_rule_has_a_weakening_test() -> None:
-    assert set(WEAKENINGS) == {rule.rule_id for rule in RULES}
+    # A full-app synthesis here, or a compliant / non-compliant template fragment (fast).
+    from tests.gate.test_rule_fragments import CASES
+
+    fragments = {case[1].rule_id for case in CASES}
+    assert set(WEAKENINGS) | fragments == {rule.rule_id for rule in RULES}
 
 
 @pytest.mark.parametrize("rule_id", sorted(WEAKENINGS))
@@ -349,6 +359,7 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-S3PublicAccessBlocked",
         "DataRoom-S3KeyRotation",
         "DataRoom-IAMReadRoleReadOnly",
+        "DataRoom-IAM1ReadRoleTrust",
         "DataRoom-IAMBoundary",
         "DataRoom-IAM5NoStandingIdentity",
         "DataRoom-MON1Trail",
@@ -358,4 +369,15 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-DRF2LogRetention",
         "DataRoom-DRF2Region",
         "DataRoom-CHG4NoPlainPriors",
+        # Issue 12: in-place weakenings and effect checks fail `cdk synth` whatever is
+        # acknowledged (they passed the gate, or were suppressible, before).
+        "DataRoom-NET2EndpointSecurityGroup",
+        "DataRoom-NET5FlowLogs",
+        "DataRoom-NET6DnsFirewall",
+        "DataRoom-QRY1QueryGuard",
+        "DataRoom-S31BucketVersioning",
+        "DataRoom-S34AccessLogging",
+        "DataRoom-S34KeyPolicyAccount",
+        "DataRoom-MON4AlertsDelivered",
+        "DataRoom-MON5ConfigRecorder",
     } == NEVER_SUPPRESSIBLE
