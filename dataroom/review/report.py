@@ -35,6 +35,7 @@ from dataroom.review.evidence import (
     sha256_file,
 )
 from dataroom.review.facts import monitoring_facts, network_facts
+from dataroom.review.gate_verdicts import beside_room_gaps
 from dataroom.review.graph import bound_labels, build_room_graph, render_mermaid
 from dataroom.review.nag import nag_results
 from dataroom.review.threats import (
@@ -346,6 +347,15 @@ def build_review(
                 f"{stack.display_name}: template of room {stack.room_name}, which the manifest "
                 "does not declare (synthesized from another manifest?)"
             )
+    # Stacks beside the rooms (siblings, nested stacks) in a room's or production's account.
+    gaps.extend(
+        beside_room_gaps(
+            assembly_path,
+            room_accounts={r.account for r in manifest.rooms},
+            production_accounts={manifest.production.account},
+            baseline=parity,
+        )
+    )
     reached = {n["key"] for r in rooms for n in r.get("access_graph", {"nodes": []})["nodes"]}
     gaps.extend(_orphan_production_roles(assembly, reached))
     nag = nag_results(assembly)
