@@ -103,8 +103,10 @@ class ReadOnlyDatasetAccess(Construct):
             description=f"dataroom: read-only production access until {self.expires_at}",
         )
         # The trust policy must also let callers stamp their SourceIdentity on the session.
-        assert self.role.assume_role_policy is not None
-        self.role.assume_role_policy.add_statements(
+        trust = self.role.assume_role_policy
+        if trust is None:  # aws-cdk-lib gives every Role built with assumed_by a trust policy
+            raise RuntimeError(f"{self.role.node.path}: the role has no trust policy to extend")
+        trust.add_statements(
             iam.PolicyStatement(
                 actions=["sts:SetSourceIdentity"],
                 principals=[iam.ArnPrincipal(arn) for arn in trusted_role_arns],

@@ -46,7 +46,7 @@ class _Application:
     def level(self) -> NagMessageLevel:
         return NagMessageLevel.ERROR
 
-    def rule(self, node: CfnResource) -> NagRuleCompliance | list[str]:
+    def rule(self, node: CfnResource) -> NagRuleCompliance | list[str]:  # noqa: ARG002 (jsii)
         verdict: Verdict = self._rule.check(self._context)
         if verdict is None:
             return NagRuleCompliance.NOT_APPLICABLE

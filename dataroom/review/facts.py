@@ -70,37 +70,8 @@ def _ingress(stack: StackTemplate, group_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def network_facts(stack: StackTemplate) -> dict[str, Any]:
-    """VPCs, endpoints, internet paths, DNS firewall, flow logs and default-SG handling."""
-    vpcs = [
-        {"logical_id": lid, "cidr": stack.text(r.get("Properties", {}).get("CidrBlock"))}
-        for lid, r in stack.resources("AWS::EC2::VPC")
-    ]
-    endpoints = []
-    for lid, resource in stack.resources("AWS::EC2::VPCEndpoint"):
-        props = resource.get("Properties", {})
-        service = stack.text(props.get("ServiceName"))
-        groups = [g for g in as_list(props.get("SecurityGroupIds")) if isinstance(g, dict)]
-        group_ids = [
-            gid
-            for g in groups
-            for gid, _ in stack.resources("AWS::EC2::SecurityGroup")
-            if refers_to(g, gid)
-        ]
-        endpoints.append(
-            {
-                "logical_id": lid,
-                "service": _service_short(service),
-                "service_name": service,
-                "type": str(props.get("VpcEndpointType", "Gateway")),
-                "private_dns": bool(props.get("PrivateDnsEnabled", False)),
-                "has_policy": "PolicyDocument" in props,
-                "policy": _endpoint_policy(stack, props.get("PolicyDocument")),
-                "security_groups": group_ids,
-                "ingress": [rule for gid in group_ids for rule in _ingress(stack, gid)],
-            }
-        )
-
+def _internet_paths(stack: StackTemplate) -> list[str]:
+    """NET-1: what opens a path out of the template's VPCs, in words."""
     paths = []
     for lid, resource in stack.resources(*INTERNET_PATH_TYPES):
         paths.append(f"{INTERNET_PATH_TYPES[resource['Type']]} {lid}")
@@ -125,6 +96,11 @@ def network_facts(stack: StackTemplate) -> dict[str, Any]:
         ):
             paths.append(f"{resource['Type']} {lid} associates a public IP")
 
+    return paths
+
+
+def _dns_firewall(stack: StackTemplate, vpcs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """NET-6: each firewall association with its rules, in priority order."""
     dns = []
     for lid, resource in stack.resources("AWS::Route53Resolver::FirewallRuleGroupAssociation"):
         props = resource.get("Properties", {})
@@ -158,6 +134,42 @@ def network_facts(stack: StackTemplate) -> dict[str, Any]:
             }
         )
 
+    return dns
+
+
+def network_facts(stack: StackTemplate) -> dict[str, Any]:
+    """VPCs, endpoints, internet paths, DNS firewall, flow logs and default-SG handling."""
+    vpcs = [
+        {"logical_id": lid, "cidr": stack.text(r.get("Properties", {}).get("CidrBlock"))}
+        for lid, r in stack.resources("AWS::EC2::VPC")
+    ]
+    endpoints = []
+    for lid, resource in stack.resources("AWS::EC2::VPCEndpoint"):
+        props = resource.get("Properties", {})
+        service = stack.text(props.get("ServiceName"))
+        groups = [g for g in as_list(props.get("SecurityGroupIds")) if isinstance(g, dict)]
+        group_ids = [
+            gid
+            for g in groups
+            for gid, _ in stack.resources("AWS::EC2::SecurityGroup")
+            if refers_to(g, gid)
+        ]
+        endpoints.append(
+            {
+                "logical_id": lid,
+                "service": _service_short(service),
+                "service_name": service,
+                "type": str(props.get("VpcEndpointType", "Gateway")),
+                "private_dns": bool(props.get("PrivateDnsEnabled", False)),
+                "has_policy": "PolicyDocument" in props,
+                "policy": _endpoint_policy(stack, props.get("PolicyDocument")),
+                "security_groups": group_ids,
+                "ingress": [rule for gid in group_ids for rule in _ingress(stack, gid)],
+            }
+        )
+
+    paths = _internet_paths(stack)
+    dns = _dns_firewall(stack, vpcs)
     flow_logs = []
     for lid, resource in stack.resources("AWS::EC2::FlowLog"):
         props = resource.get("Properties", {})

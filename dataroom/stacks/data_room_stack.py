@@ -285,8 +285,10 @@ class DataRoomStack(Stack):
             max_session_duration=Duration.hours(1),
             description=f"dataroom {room.name}: the scientists' way into the glovebox",
         )
-        assert role.assume_role_policy is not None
-        role.assume_role_policy.add_statements(
+        trust = role.assume_role_policy
+        if trust is None:  # aws-cdk-lib gives every Role built with assumed_by a trust policy
+            raise RuntimeError(f"{role.node.path}: the role has no trust policy to extend")
+        trust.add_statements(
             iam.PolicyStatement(actions=["sts:SetSourceIdentity"], principals=principals)
         )
         self.storage.grant_read_write_intermediate(role)

@@ -157,7 +157,7 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         "Alerts/GuardDutyFindings",
     ),
     "MON5ConfigRules": (
-        lambda r, _: r.config_baseline.node.try_remove_child("Rule10"),
+        lambda r, _: r.config_baseline.node.try_remove_child("VpcFlowLogsEnabled"),
         "DataRoomStack/Glovebox/Resource",
     ),
     "MONRoomMonitoring": (
