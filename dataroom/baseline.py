@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dataroom.controls.monitoring import (
     ALL_GUARDDUTY_FEATURES,
+    DEFAULT_MIN_SEVERITY,
     FREQUENCIES,
     Frequency,
     GuardDutyFeature,
@@ -67,7 +68,10 @@ class Baseline(_Frozen):
     config_rules: tuple[str, ...] = ()
     allowed_regions: tuple[str, ...] = Field(default=(), description="empty: any region")
     max_finding_severity_alerted: float = Field(
-        default=4.0, ge=1.0, le=10.0, description="alerts fire at this severity or lower"
+        default=DEFAULT_MIN_SEVERITY,
+        ge=1.0,
+        le=10.0,
+        description="alerts fire at this severity or lower",
     )
 
 

@@ -35,7 +35,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from dataroom.controls.monitoring import ALL_GUARDDUTY_FEATURES, GuardDutyFeature
+from dataroom.controls.monitoring import (
+    ALL_GUARDDUTY_FEATURES,
+    DEFAULT_MIN_SEVERITY,
+    GuardDutyFeature,
+)
 
 __all__ = [
     "DATA_PHASES",
@@ -296,7 +300,7 @@ class Monitoring(_Frozen):
     alert_emails: tuple[Email, ...] = Field(
         default=(), description="besides the manifest's security_approvers"
     )
-    min_finding_severity: float = Field(default=4.0, ge=1.0, le=10.0)
+    min_finding_severity: float = Field(default=DEFAULT_MIN_SEVERITY, ge=1.0, le=10.0)
     guardduty_features: tuple[GuardDutyFeature, ...] = ALL_GUARDDUTY_FEATURES
     existing_guardduty_detector_id: DetectorId | None = None
     existing_config_recorder: bool = False

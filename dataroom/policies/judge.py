@@ -71,6 +71,8 @@ class AssemblyJudge:
     :param room_accounts: accounts rooms live in (besides those room stacks declare).
     :param production_accounts: production's accounts (besides production-access stacks').
     :param expectations: room name -> what the manifest asks of it (see ``room_expectations``).
+    :param guard_everything: judge every stack as guarded (a production app: every stack is
+        production's).
     """
 
     def __init__(
@@ -81,12 +83,14 @@ class AssemblyJudge:
         production_accounts: Iterable[str] = (),
         expectations: Mapping[str, Mapping[str, Any]] | None = None,
         rules: tuple[Rule, ...] = RULES,
+        guard_everything: bool = False,
     ) -> None:
         self.baseline = baseline
         self._room_accounts = frozenset(room_accounts)
         self._production_accounts = frozenset(production_accounts)
         self._rules = rules
         self._expectations = dict(expectations or {})
+        self._guard_everything = guard_everything
         self._stacks: dict[Path, list[StackInfo]] = {}
         self._by_path: dict[Path, StackInfo] = {}
         self._failures: dict[Path, dict[str, list[Failure]]] = {}
@@ -118,7 +122,9 @@ class AssemblyJudge:
                 guarded = room_account or account in production
             else:  # environment-agnostic: it may deploy anywhere, so it is judged with the rooms
                 room_account = guarded = bool(rooms)
-            info = StackInfo(guarded=guarded, room_account=room_account, **entry)
+            info = StackInfo(
+                guarded=guarded or self._guard_everything, room_account=room_account, **entry
+            )
             infos.append(info)
             self._by_path[info.template_path] = info
         self._stacks[directory] = infos
