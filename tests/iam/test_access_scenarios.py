@@ -56,6 +56,7 @@ def policies(example_app: App) -> dict[str, dict[str, Any]]:
         if r["Type"] == "AWS::IAM::ManagedPolicy"
         and "boundary" in r["Properties"].get("Description", "")
         and "remediation" not in r["Properties"].get("Description", "")
+        and "restrict-default-security-group" not in r["Properties"].get("Description", "")
     ]
     scientist_statements = [
         s
