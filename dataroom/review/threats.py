@@ -301,7 +301,7 @@ def _iam5(ctx: RoomContext, r: ControlResult) -> None:
         lid = boundary.strip("<>")
         document = ctx.stack.properties(lid).get("PolicyDocument")
         if document is None:
-            # As the gate (IAMBoundary): what a boundary outside the template denies is unknown.
+            # As the gate (IAM5Boundary): what a boundary outside the template denies is unknown.
             r.check("boundary-ceiling", False, f"{boundary}: NOT a policy of the template")
             continue
         # A boundary is a ceiling: an allow-list, or Allow */* with denies. Either way the

@@ -128,3 +128,25 @@ def test_a_partial_baseline_is_refused_naming_each_missing_field(tmp_path: Path)
 
 def test_the_complete_example_baseline_loads() -> None:
     assert load_baseline(ROOT / "examples" / "baseline.yaml").allowed_regions
+
+
+def test_one_naming_scheme_for_rule_files_and_ids() -> None:
+    """``<control>_<topic>.py`` holds ``RULE`` with id ``<CONTROL><Topic>`` citing ``control``:
+    ``net1_no_internet_path.py`` -> ``NET1NoInternetPath`` for NET-1."""
+    import importlib
+    import pkgutil
+
+    import dataroom.policies.rules as package
+
+    seen = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        rule = getattr(module, "RULE", None)
+        if rule is None:
+            continue
+        control, _, topic = info.name.partition("_")
+        expected = control.upper() + "".join(w.capitalize() for w in topic.split("_"))
+        assert rule.rule_id == expected, (info.name, rule.rule_id)
+        assert rule.control.replace("-", "").lower() == control, (info.name, rule.control)
+        seen.add(rule.rule_id)
+    assert seen == {r.rule_id for r in RULES}, "a rule file is not registered in catalog.py"

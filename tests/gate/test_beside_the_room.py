@@ -85,9 +85,9 @@ def refusal(context, example_manifest: Manifest, tmp_path_factory) -> str:
         ("DataRoom-NET1NoInternetPath", "function URL"),
         ("DataRoom-IAM5NoStandingIdentity", "Operator"),
         ("DataRoom-IAM5NoStandingIdentity", "IAM access key"),
-        ("DataRoom-IAMReadRoleReadOnly", "VendorAccess"),
+        ("DataRoom-IAM3ReadRoleReadOnly", "VendorAccess"),
         ("DataRoom-IAM1ReadRoleTrust", "VendorAccess"),
-        ("DataRoom-IAMBoundary", "OpenServiceRole"),
+        ("DataRoom-IAM5Boundary", "OpenServiceRole"),
     ],
 )
 def test_a_path_beside_the_room_fails_synth(refusal: str, rule: str, where: str) -> None:

@@ -14,13 +14,13 @@ from dataroom.baseline import load_baseline
 from dataroom.controls.query import GIB
 from dataroom.policies.rules import (
     iam1_read_role_trust,
+    iam5_boundary,
     iam5_no_standing_identity,
-    iam_boundary,
     mon1_trail,
     mon4_alert_severity,
     mon4_alerts_delivered,
+    mon4_room_monitoring,
     mon5_config_recorder,
-    mon_room_monitoring,
     net1_no_internet_path,
     net2_endpoint_security_group,
     net3_endpoint_perimeter,
@@ -239,13 +239,13 @@ CASES: list[tuple[str, Rule, dict[str, Any], str, Any, dict[str, Any]]] = [
      _set("R.Properties.DestinationCidrBlock", "0.0.0.0/0"), {}),
     ("iam-user", iam5_no_standing_identity.RULE, {"V": VPC}, "U",
      _add("U", res("AWS::IAM::User")), {}),
-    ("boundary-missing", iam_boundary.RULE,
+    ("boundary-missing", iam5_boundary.RULE,
      {"B": BOUNDARY_OK, "R": res("AWS::IAM::Role", PermissionsBoundary={"Ref": "B"})}, "R",
      _set("R.Properties.PermissionsBoundary", None), {}),
-    ("boundary-weak", iam_boundary.RULE,
+    ("boundary-weak", iam5_boundary.RULE,
      {"B": BOUNDARY_OK, "R": res("AWS::IAM::Role", PermissionsBoundary={"Ref": "B"})}, "R",
      _set("B.Properties.PolicyDocument.Statement.1.Action", ["iam:*"]), {}),
-    ("boundary-external", iam_boundary.RULE,
+    ("boundary-external", iam5_boundary.RULE,
      {"B": BOUNDARY_OK, "R": res("AWS::IAM::Role", PermissionsBoundary={"Ref": "B"})}, "R",
      _set("R.Properties.PermissionsBoundary", "arn:aws:iam::aws:policy/AdministratorAccess"), {}),
     ("trust-bare-account", iam1_read_role_trust.RULE, {"R": READ_ROLE}, "R",
@@ -329,10 +329,10 @@ def test_an_adopted_detector_is_believed_only_when_the_manifest_names_it() -> No
     }
     context = {"logical_id": "V", "resource": VPC, "template": template, "baseline": BASELINE,
                "account": ACCOUNT, "region": "us-east-1"}  # fmt: skip
-    believed = mon_room_monitoring.check(
+    believed = mon4_room_monitoring.check(
         RuleContext(**context, manifest_expect={"guardduty_detector": "a" * 32})  # type: ignore[arg-type]
     )
-    alone = mon_room_monitoring.check(RuleContext(**context))  # type: ignore[arg-type]
+    alone = mon4_room_monitoring.check(RuleContext(**context))  # type: ignore[arg-type]
     assert isinstance(believed, list) and not any("MON-3" in f for f in believed)
     assert isinstance(alone, list) and any("MON-3" in f for f in alone)
 

@@ -100,32 +100,32 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         lambda r, _: r.dns_firewall.association.add_property_override("VpcId", "vpc-00000000"),
         "DataRoomStack/Glovebox/Resource",
     ),
-    "S3CustomerKey": (
+    "S32CustomerKey": (
         lambda r, _: _cfn(r.storage.results_bucket).add_property_override(
             "BucketEncryption.ServerSideEncryptionConfiguration",
             [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}],
         ),
         "Storage/Results",
     ),
-    "S3KeyRotation": (
+    "S32KeyRotation": (
         lambda r, _: _cfn(r.room_key.key).add_property_override("EnableKeyRotation", False),
         "RoomKey",
     ),
-    "S3PublicAccessBlocked": (
+    "S33PublicAccessBlocked": (
         lambda r, _: _cfn(r.storage.results_bucket).add_property_override(
             "PublicAccessBlockConfiguration.BlockPublicPolicy", False
         ),
         "Storage/Results",
     ),
-    "S3TlsOnly": (
+    "S33TlsOnly": (
         lambda r, _: r.storage.results_bucket.node.try_remove_child("Policy"),
         "Storage/Results",
     ),
-    "S3Retained": (
+    "S31Retained": (
         lambda r, _: _cfn(r.storage.results_bucket).apply_removal_policy(RemovalPolicy.DESTROY),
         "Storage/Results",
     ),
-    "IAMReadRoleReadOnly": (_widen_read_role, "ProductionAccessStack/Room-"),
+    "IAM3ReadRoleReadOnly": (_widen_read_role, "ProductionAccessStack/Room-"),
     "IAM1ReadRoleTrust": (
         lambda _, p: _cfn(next(iter(p.read_access.values())).role).add_property_override(
             "MaxSessionDuration", 43200
@@ -136,7 +136,7 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         lambda r, _: iam.User(r, "BackdoorUser"),
         "DataRoomStack/BackdoorUser",
     ),
-    "IAMBoundary": (
+    "IAM5Boundary": (
         lambda r, _: iam.PermissionsBoundary.of(r.scientist_role).clear(),
         "ScientistRole",
     ),
@@ -160,7 +160,7 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
         lambda r, _: r.config_baseline.node.try_remove_child("VpcFlowLogsEnabled"),
         "DataRoomStack/Glovebox/Resource",
     ),
-    "MONRoomMonitoring": (
+    "MON4RoomMonitoring": (
         lambda r, _: r.alerts.node.try_remove_child("Tampering"),
         "DataRoomStack/Glovebox/Resource",
     ),
@@ -197,7 +197,9 @@ def test_read_role_usable_outside_the_glovebox_is_caught(
             )
 
     found = _run(context, example_manifest, tmp_path, mutate=drop_endpoint_condition)
-    names = [n for n, _ in found - example_findings if n.startswith("DataRoom-IAMReadRoleReadOnly")]
+    names = [
+        n for n, _ in found - example_findings if n.startswith("DataRoom-IAM3ReadRoleReadOnly")
+    ]
     assert names and "outside any VPC endpoint" in names[0], names
 
 
@@ -262,7 +264,7 @@ STRICTER = {
     ),
     "key rotation": (
         {"kms__max_rotation_period_days": 180},
-        "S3KeyRotation[rotation period: room=365d production=180d]",
+        "S32KeyRotation[rotation period: room=365d production=180d]",
     ),
 }
 
@@ -343,7 +345,7 @@ def test_suppressible_finding_can_be_acknowledged_with_a_reason(
     room.storage.results_bucket.node.try_remove_child("Policy")
     # The TLS deny is gone; cdk-nag's own S10/SSL findings are acknowledged too, for the test.
     Validations.of(room.storage.results_bucket).acknowledge(
-        Acknowledgment(id="DataRoom::DataRoom-S3TlsOnly", reason=SPECIFIC_REASON),
+        Acknowledgment(id="DataRoom::DataRoom-S33TlsOnly", reason=SPECIFIC_REASON),
         Acknowledgment(id="AwsSolutions::AwsSolutions-S10", reason=SPECIFIC_REASON),
         Acknowledgment(
             id="NIST.800.53.R5::NIST.800.53.R5-S3BucketSSLRequestsOnly", reason=SPECIFIC_REASON
@@ -356,11 +358,11 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
     assert {
         "DataRoom-NET1NoInternetPath",
         "DataRoom-NET3EndpointPerimeter",
-        "DataRoom-S3PublicAccessBlocked",
-        "DataRoom-S3KeyRotation",
-        "DataRoom-IAMReadRoleReadOnly",
+        "DataRoom-S33PublicAccessBlocked",
+        "DataRoom-S32KeyRotation",
+        "DataRoom-IAM3ReadRoleReadOnly",
         "DataRoom-IAM1ReadRoleTrust",
-        "DataRoom-IAMBoundary",
+        "DataRoom-IAM5Boundary",
         "DataRoom-IAM5NoStandingIdentity",
         "DataRoom-MON1Trail",
         "DataRoom-MON3Detector",

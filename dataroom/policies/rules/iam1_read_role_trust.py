@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataroom.controls.identity import MAX_SESSION_SECONDS
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
-from dataroom.policies.rules.iam_read_role_read_only import foreign_trustees, is_cross_account
+from dataroom.policies.rules.iam3_read_role_read_only import foreign_trustees, is_cross_account
 from dataroom.template_policy import statements
 
 

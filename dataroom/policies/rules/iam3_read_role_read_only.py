@@ -76,7 +76,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="IAMReadRoleReadOnly",
+    rule_id="IAM3ReadRoleReadOnly",
     control="IAM-3",
     info="A role that another account can assume is not read-only and time-boxed.",
     explanation="Cross-account roles into production allow get/list/decrypt only, through the "

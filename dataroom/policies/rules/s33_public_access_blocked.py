@@ -19,7 +19,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="S3PublicAccessBlocked",
+    rule_id="S33PublicAccessBlocked",
     control="S3-3",
     info="A bucket does not block all public access, or still honours ACLs.",
     explanation="No room or production-access bucket is ever public; ACLs are a second, "

@@ -33,7 +33,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="IAMBoundary",
+    rule_id="IAM5Boundary",
     control="IAM-5",
     info="A role in a room's account has no permissions boundary, or its boundary does not deny "
     "IAM changes, network egress and guardrail tampering.",

@@ -66,7 +66,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="MONRoomMonitoring",
+    rule_id="MON4RoomMonitoring",
     control="MON-4",
     info="The room lacks its trail with data events, a GuardDuty detector, or alerts to an "
     "encrypted topic for findings and tampering.",

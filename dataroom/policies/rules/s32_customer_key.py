@@ -30,7 +30,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="S3CustomerKey",
+    rule_id="S32CustomerKey",
     control="S3-2",
     info="A bucket, log group, topic or queue is not encrypted with a customer-managed KMS key.",
     explanation="Production-derived data and its logs are encrypted with a key whose policy the "
