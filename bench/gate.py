@@ -5,9 +5,9 @@ Three syntheses per size, best of two each:
 
 - ``bare``: the app without any validation plugin;
 - ``packs``: with cdk-nag's AwsSolutions and NIST 800-53 R5 packs only;
-- ``gate``: with the whole gate (the packs, DataRoomChecks and DataRoomGate), as `cdk synth` runs.
+- ``gate``: with the whole gate (the packs and DataRoomGate), as `cdk synth` runs.
 
-``ours`` = gate - packs is what DataRoomChecks and DataRoomGate add; the target is at most 0.1 s
+``ours`` = gate - packs is what DataRoomGate adds; the target is at most 0.1 s
 per room at 50 rooms. ``judge`` is the Python-side judging alone (AssemblyJudge over the written
 assembly: every rule on every template, nested stacks and acknowledgements included).
 """
@@ -75,7 +75,9 @@ def main(sizes: list[int]) -> None:
     print(f"{'rooms':>5} {'bare':>7} {'packs':>7} {'gate':>7} {'ours':>7} {'ours/room':>9} "
           f"{'judge':>7}")  # fmt: skip
     for n in sizes:
+        # Alternated, best of each: other work on the machine intrudes on any single run.
         bare, packs, gate = synth(n, "bare"), synth(n, "packs"), synth(n, "gate")
+        packs, gate = min(packs, synth(n, "packs", repeat=1)), min(gate, synth(n, "gate", repeat=1))
         ours = gate - packs
         print(f"{n:>5} {bare:>7.2f} {packs:>7.2f} {gate:>7.2f} {ours:>7.2f} {ours / n:>9.3f} "
               f"{judge_only(n):>7.3f}")  # fmt: skip

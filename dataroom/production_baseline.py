@@ -55,5 +55,6 @@ class ProductionBaseline:
         plugins: list[NagPack] = [pack]
         if cdk_nag_packs:
             plugins += [AwsSolutionsChecks(scope), NIST80053R5Checks(scope)]
-        Validations.of(scope).add_plugins(*plugins, DataRoomGate(judge=pack.judge, scope=scope))
+        gate = DataRoomGate(judge=judge, scope=scope, report_suppressible=False)
+        Validations.of(scope).add_plugins(*plugins, gate)
         return cls(loaded, pack)

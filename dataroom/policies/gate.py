@@ -28,7 +28,7 @@ from aws_cdk import (
 from constructs import IConstruct
 
 from dataroom.policies.judge import AssemblyJudge, StackInfo
-from dataroom.policies.rules.catalog import NEVER_SUPPRESSIBLE, PACK_NAME
+from dataroom.policies.rules.catalog import NEVER_SUPPRESSIBLE, PACK_NAME, RULES
 
 __all__ = ["ACKNOWLEDGED_RULES", "MIN_REASON_CHARS", "MIN_REASON_WORDS", "DataRoomGate",
            "reason_problem"]  # fmt: skip
@@ -67,20 +67,34 @@ def _bare(rule_id: str) -> str:
 
 @jsii.implements(IPolicyValidationPlugin)
 class DataRoomGate:
-    """Fatal findings of the data room gate, judged on the synthesized assembly.
+    """The data room gate, judged on the synthesized assembly in one pass (no tree walk).
 
-    :param judge: the judge DataRoomChecks shares, so each template is judged once.
+    By default it reports every DataRoom rule's findings (never-suppressible ones as fatal) under
+    the pack name ``DataRoom``: the cdk-nag pack :class:`DataRoomChecks` is then not needed at
+    synth, which spares a jsii callback per resource. With ``report_suppressible=False`` it is
+    ``DataRoomGate`` and reports only the fatal findings, beside a registered DataRoomChecks.
+
+    :param judge: the judge (shared with DataRoomChecks when both run).
     :param scope: the app or stage the gate is registered on; its own acknowledgements (a
         whole-app acknowledgement) are read from it directly.
     """
 
-    def __init__(self, *, judge: AssemblyJudge, scope: IConstruct | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        judge: AssemblyJudge,
+        scope: IConstruct | None = None,
+        report_suppressible: bool = True,
+    ) -> None:
         self._judge = judge
         self._scope = scope
+        self._all = report_suppressible
 
     @property
     def name(self) -> str:
-        return GATE_NAME
+        # Named as the rules' pack, so `DataRoom::DataRoom-<Rule>` acknowledges a suppressible
+        # finding on its construct exactly as it did with the cdk-nag pack.
+        return PACK_NAME if self._all else GATE_NAME
 
     @property
     def version(self) -> str:
@@ -88,6 +102,8 @@ class DataRoomGate:
 
     @property
     def rule_ids(self) -> list[str]:
+        if self._all:
+            return sorted(f"{PACK_NAME}-{r.rule_id}" for r in RULES)
         return sorted(NEVER_SUPPRESSIBLE)
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
@@ -105,15 +121,20 @@ class DataRoomGate:
         for logical_id, failures in self._judge.failures(info.template_path).items():
             for failure in failures:
                 rule = failure.rule
-                if not rule.never_suppressible:
+                if not rule.never_suppressible and not self._all:
                     continue
                 out.append(
                     PolicyViolation(
                         rule_name=f"{PACK_NAME}-{rule.rule_id}",
                         description=f"[{rule.control}] {rule.info} In {info.display_name}, "
                         f"{logical_id}: {'; '.join(failure.details) or 'non-compliant'}. "
-                        "Never-suppressible: fix the resource; no acknowledgement lifts this.",
-                        severity="fatal",
+                        + (
+                            "Never-suppressible: fix the resource; no acknowledgement lifts this."
+                            if rule.never_suppressible
+                            else f"Fix it, or acknowledge {PACK_NAME}::{PACK_NAME}-{rule.rule_id} "
+                            "on the construct with a specific reason."
+                        ),
+                        severity="fatal" if rule.never_suppressible else "error",
                         fix=rule.explanation,
                         violating_resources=[
                             _resource(info, logical_id, f"Resources/{logical_id}")

@@ -35,13 +35,12 @@ def apply_nag_gate(
 ) -> None:
     """Register every pack on ``scope``: synthesis then fails on any unacknowledged finding.
 
-    Besides cdk-nag's packs, ``DataRoomChecks`` judges the synthesized templates against the
+    Besides cdk-nag's packs, ``DataRoomGate`` judges the synthesized templates against the
     control catalogue and ``baseline`` (default: ``examples/baseline.yaml``) in every stack of
     the app: stacks in ``room_accounts`` or ``production_accounts`` (or with an unresolved
-    account) are judged like the rooms. ``DataRoomGate`` reports never-suppressible findings and
-    unacceptable acknowledgements as fatal, which no acknowledgement can lift.
+    account) are judged like the rooms. Never-suppressible findings and unacceptable
+    acknowledgements are fatal, which no acknowledgement can lift.
     """
-    from dataroom.policies.data_room_checks import DataRoomChecks
     from dataroom.policies.gate import DataRoomGate
     from dataroom.policies.judge import AssemblyJudge
 
@@ -52,8 +51,6 @@ def apply_nag_gate(
         production_accounts=production_accounts,
         expectations=expectations,
     )
-    Validations.of(scope).add_plugins(
-        *nag_packs(scope),
-        DataRoomChecks(scope, baseline=baseline, judge=judge),
-        DataRoomGate(judge=judge, scope=scope),
-    )
+    # DataRoomGate reports every DataRoom rule from the assembly in one pass (the cdk-nag pack
+    # DataRoomChecks would call back into Python once per resource: the gate's cost per room).
+    Validations.of(scope).add_plugins(*nag_packs(scope), DataRoomGate(judge=judge, scope=scope))
