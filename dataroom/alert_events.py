@@ -9,152 +9,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataroom.controls.monitoring import (
+    DEFAULT_MIN_SEVERITY,
+    IAM_EVENTS,
+    NETWORK_EVENTS,
+    REMEDIABLE_EVENTS,
+    TAMPERING_EVENTS,
+)
+
+__all__ = [
+    "API_CALL",
+    "DEFAULT_MIN_SEVERITY",
+    "IAM",
+    "NETWORK",
+    "REMEDIABLE",
+    "TAMPERING",
+    "api_call_pattern",
+    "denied_writes_pattern",
+    "guardduty_pattern",
+]
+
 API_CALL = "AWS API Call via CloudTrail"
 
-#: Attempts to switch off or blind a guardrail, by the CloudTrail ``eventSource`` they come from.
-TAMPERING: dict[str, tuple[str, ...]] = {
-    "cloudtrail.amazonaws.com": (
-        "StopLogging",
-        "DeleteTrail",
-        "UpdateTrail",
-        "PutEventSelectors",
-        "PutInsightSelectors",
-    ),
-    "guardduty.amazonaws.com": (
-        "DeleteDetector",
-        "UpdateDetector",
-        "DisassociateFromMasterAccount",
-        "DisassociateFromAdministratorAccount",
-        "CreateIPSet",
-        "UpdateIPSet",
-        "CreateFilter",
-        "UpdateFilter",
-    ),
-    "s3.amazonaws.com": (
-        "PutBucketPolicy",
-        "DeleteBucketPolicy",
-        "PutBucketPublicAccessBlock",
-        "DeleteBucketPublicAccessBlock",
-        "PutAccountPublicAccessBlock",
-        "DeleteAccountPublicAccessBlock",
-        "PutBucketAcl",
-    ),
-    "kms.amazonaws.com": (
-        "PutKeyPolicy",
-        "DisableKey",
-        "ScheduleKeyDeletion",
-        "DisableKeyRotation",
-    ),
-    "config.amazonaws.com": (
-        "StopConfigurationRecorder",
-        "DeleteConfigurationRecorder",
-        "DeleteDeliveryChannel",
-        "DeleteConfigRule",
-        "PutConfigurationRecorder",
-        "PutDeliveryChannel",
-        "PutConfigRule",
-        "DeleteEvaluationResults",
-    ),
-    "route53resolver.amazonaws.com": (
-        "DisassociateFirewallRuleGroup",
-        "UpdateFirewallRuleGroupAssociation",
-        "DeleteFirewallRuleGroup",
-        "DeleteFirewallRule",
-        "UpdateFirewallRule",
-        "UpdateFirewallConfig",
-    ),
-    "logs.amazonaws.com": (
-        "DeleteLogGroup",
-        "PutRetentionPolicy",
-        "DeleteRetentionPolicy",
-        "DisassociateKmsKey",
-        "DeleteMetricFilter",
-    ),
-    # CloudWatch's API is recorded as monitoring.amazonaws.com (EventBridge source aws.monitoring).
-    "monitoring.amazonaws.com": ("DeleteAlarms", "DisableAlarmActions", "PutMetricAlarm"),
-    "events.amazonaws.com": ("DisableRule", "DeleteRule", "RemoveTargets", "PutRule"),
-}
-
-#: Changes to the glovebox's network boundary: a path to the internet or a changed perimeter.
-NETWORK: dict[str, tuple[str, ...]] = {
-    "ec2.amazonaws.com": (
-        "CreateInternetGateway",
-        "AttachInternetGateway",
-        "CreateEgressOnlyInternetGateway",
-        "CreateNatGateway",
-        "CreateVpcPeeringConnection",
-        "AcceptVpcPeeringConnection",
-        "CreateTransitGatewayVpcAttachment",
-        "AttachVpnGateway",
-        "CreateRoute",
-        "ReplaceRoute",
-        "DeleteRoute",
-        "CreateRouteTable",
-        "AssociateRouteTable",
-        "ReplaceRouteTableAssociation",
-        "CreateVpcEndpoint",
-        "ModifyVpcEndpoint",
-        "DeleteVpcEndpoints",
-        "DeleteFlowLogs",
-        "AuthorizeSecurityGroupEgress",
-        "ModifyVpcAttribute",
-        "ModifySubnetAttribute",
-        "AssociateAddress",
-        "ModifySecurityGroupRules",
-        "CreateInstanceConnectEndpoint",
-        "CreateClientVpnEndpoint",
-        "AssociateClientVpnTargetNetwork",
-        "CreateClientVpnRoute",
-        "CreateVpcEndpointServiceConfiguration",
-    ),
-}
-
-#: Any change to IAM in the room account (read-only calls are not listed, so never match).
-IAM: dict[str, tuple[str, ...]] = {
-    "iam.amazonaws.com": (
-        "CreateUser",
-        "CreateAccessKey",
-        "CreateLoginProfile",
-        "UpdateLoginProfile",
-        "CreateRole",
-        "DeleteRole",
-        "UpdateAssumeRolePolicy",
-        "PutRolePolicy",
-        "DeleteRolePolicy",
-        "AttachRolePolicy",
-        "DetachRolePolicy",
-        "PutRolePermissionsBoundary",
-        "DeleteRolePermissionsBoundary",
-        "PutUserPolicy",
-        "AttachUserPolicy",
-        "AddUserToGroup",
-        "PutGroupPolicy",
-        "AttachGroupPolicy",
-        "CreatePolicy",
-        "CreatePolicyVersion",
-        "SetDefaultPolicyVersion",
-        "DeletePolicy",
-        "CreateSAMLProvider",
-        "CreateOpenIDConnectProvider",
-        "UpdateSAMLProvider",
-    ),
-}
-
-#: The tampering the remediation function puts back (each also alerts through the topic).
-REMEDIABLE: dict[str, tuple[str, ...]] = {
-    "cloudtrail.amazonaws.com": ("StopLogging",),
-    "guardduty.amazonaws.com": ("UpdateDetector",),
-    "s3.amazonaws.com": (
-        "PutBucketPolicy",
-        "DeleteBucketPolicy",
-        "PutBucketPublicAccessBlock",
-        "DeleteBucketPublicAccessBlock",
-    ),
-    "ec2.amazonaws.com": ("DeleteFlowLogs",),
-}
-
-#: GuardDuty severities: low 1.0-3.9, medium 4.0-6.9, high 7.0-8.9, critical 9.0-10.0.
-DEFAULT_MIN_SEVERITY = 4.0
+#: The event lists are control facts, defined once in the catalogue (dataroom.controls).
+TAMPERING = TAMPERING_EVENTS
+NETWORK = NETWORK_EVENTS
+IAM = IAM_EVENTS
+REMEDIABLE = REMEDIABLE_EVENTS
 
 
 def api_call_pattern(calls: dict[str, tuple[str, ...]]) -> dict[str, Any]:

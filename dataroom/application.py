@@ -16,6 +16,7 @@ from dataroom.local import LocalModeError, MotoCompatibility, is_local, require_
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
 from dataroom.policies.nag import apply_nag_gate
 from dataroom.stacks import DataRoomStack, ProductionAccessStack
+from dataroom.stacks.data_room_stack import room_expectations
 
 DEFAULT_MANIFEST = "examples/rooms.yaml"
 #: The construct id (and ``cdk deploy`` name) of a room's stack when the manifest has one room.
@@ -74,7 +75,13 @@ def build_app(
         require_local_endpoint()
         Aspects.of(app).add(MotoCompatibility())
     if nag:
-        apply_nag_gate(app, baseline=baseline)
+        apply_nag_gate(
+            app,
+            baseline=baseline,
+            room_accounts={room.account for room in manifest.rooms},
+            production_accounts={manifest.production.account},
+            expectations={room.name: room_expectations(room) for room in manifest.rooms},
+        )
     return app
 
 

@@ -9,18 +9,23 @@ may be stricter than the baseline, never weaker.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dataroom.manifest import GuardDutyFeature
+from dataroom.controls.monitoring import (
+    ALL_GUARDDUTY_FEATURES,
+    DEFAULT_MIN_SEVERITY,
+    FREQUENCIES,
+    Frequency,
+    GuardDutyFeature,
+)
 
 #: The baseline the example and the tests use; a team points ``-c baseline=`` at its own.
 DEFAULT_BASELINE = "examples/baseline.yaml"
 
-#: Finding publishing frequencies, fastest first (a room may publish faster, never slower).
-FREQUENCIES = ("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS")
+__all__ = ["DEFAULT_BASELINE", "FREQUENCIES", "Baseline", "BaselineError", "load_baseline"]
 
 
 class _Frozen(BaseModel):
@@ -40,10 +45,8 @@ class TrailBaseline(_Frozen):
 class GuardDutyBaseline(_Frozen):
     """GuardDuty as production runs it."""
 
-    features: tuple[GuardDutyFeature, ...] = ("S3_DATA_EVENTS",)
-    finding_publishing_frequency: Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"] = (
-        "FIFTEEN_MINUTES"
-    )
+    features: tuple[GuardDutyFeature, ...] = ALL_GUARDDUTY_FEATURES
+    finding_publishing_frequency: Frequency = FREQUENCIES[0]
 
 
 class KeyBaseline(_Frozen):
@@ -65,7 +68,10 @@ class Baseline(_Frozen):
     config_rules: tuple[str, ...] = ()
     allowed_regions: tuple[str, ...] = Field(default=(), description="empty: any region")
     max_finding_severity_alerted: float = Field(
-        default=4.0, ge=1.0, le=10.0, description="alerts fire at this severity or lower"
+        default=DEFAULT_MIN_SEVERITY,
+        ge=1.0,
+        le=10.0,
+        description="alerts fire at this severity or lower",
     )
     max_room_days: int = Field(
         default=180, ge=1, le=3650, description="longest a room may last from the day it is built"
@@ -87,6 +93,16 @@ def load_baseline(path: str | Path = DEFAULT_BASELINE) -> Baseline:
         raise BaselineError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise BaselineError(f"{path}: expected a mapping of baseline settings")
+    missing = _missing_fields(Baseline, data, "")
+    if missing:
+        # A baseline is production's word: an omitted field must not fall back to a default the
+        # file's author never chose (DRF-2), so a partial file is refused, naming every gap.
+        raise BaselineError(
+            "\n".join(
+                f"{path}: {name}: missing; a baseline states every field (see {DEFAULT_BASELINE})"
+                for name in missing
+            )
+        )
     try:
         return Baseline.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
@@ -95,3 +111,21 @@ def load_baseline(path: str | Path = DEFAULT_BASELINE) -> Baseline:
             for error in exc.errors()
         ]
         raise BaselineError("\n".join(lines)) from exc
+
+
+def _missing_fields(model: type[BaseModel], data: Any, prefix: str) -> list[str]:
+    """Dotted names of the fields of ``model`` (nested models included) absent from ``data``."""
+    if not isinstance(data, dict):
+        return []  # the wrong type is reported by validation, with the field's path
+    missing = []
+    for name, info in model.model_fields.items():
+        if name == "source":
+            continue
+        dotted = f"{prefix}{name}"
+        if name not in data:
+            missing.append(dotted)
+            continue
+        nested = info.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            missing.extend(_missing_fields(nested, data[name], f"{dotted}."))
+    return missing

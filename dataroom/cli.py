@@ -119,6 +119,7 @@ def _review(args: argparse.Namespace) -> int:
             today=args.today,
             previous_evidence=args.previous_evidence,
             exports=args.exports,
+            baseline=args.baseline,
         )
     except ReviewError as exc:
         print(f"dataroom review: {exc}", file=sys.stderr)
@@ -219,6 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     review.add_argument("--assembly", default="cdk.out", help="cloud assembly (default cdk.out)")
     review.add_argument("--manifest", default="examples/rooms.yaml")
     review.add_argument("--out", default="review", help="output directory (default review)")
+    review.add_argument(
+        "--baseline",
+        default="examples/baseline.yaml",
+        help="production baseline the gate compared with (DRF-2; default examples/baseline.yaml)",
+    )
     review.add_argument(
         "--previous-evidence", metavar="PATH", help="an earlier evidence.json to diff against"
     )

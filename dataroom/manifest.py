@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -46,6 +46,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from dataroom.aws_regions import known_partitions, partition_of
+from dataroom.controls.monitoring import (
+    ALL_GUARDDUTY_FEATURES,
+    DEFAULT_MIN_SEVERITY,
+    GuardDutyFeature,
+)
 from dataroom.manifest_yaml import (
     MAX_BYTES,
     FieldPath,
@@ -443,16 +448,7 @@ class DatasetGrant(_Frozen):
     justification: Statement
 
 
-GuardDutyFeature = Literal[
-    "S3_DATA_EVENTS",
-    "EKS_AUDIT_LOGS",
-    "EBS_MALWARE_PROTECTION",
-    "RDS_LOGIN_EVENTS",
-    "LAMBDA_NETWORK_LOGS",
-    "RUNTIME_MONITORING",
-]
-#: Every detector feature a production account has; a room turns them all on unless told less.
-ALL_GUARDDUTY_FEATURES: tuple[GuardDutyFeature, ...] = get_args(GuardDutyFeature)
+# GuardDuty feature names are a control fact (MON-3), defined in the catalogue.
 DetectorId = Annotated[
     str,
     _check(_DETECTOR_RE, "a GuardDuty detector id"),
@@ -479,7 +475,9 @@ class Monitoring(_Frozen):
     alert_emails: tuple[Email, ...] = Field(
         default=(), description="besides the manifest's security_approvers"
     )
-    min_finding_severity: float = Field(default=4.0, ge=1.0, le=10.0, allow_inf_nan=False)
+    min_finding_severity: float = Field(
+        default=DEFAULT_MIN_SEVERITY, ge=1.0, le=10.0, allow_inf_nan=False
+    )
     guardduty_features: Annotated[
         tuple[GuardDutyFeature, ...], AfterValidator(_guardduty_features)
     ] = ALL_GUARDDUTY_FEATURES

@@ -20,13 +20,13 @@ def read_role_name(room: Room) -> str:
     return f"dataroom-{room.name}-read"
 
 
-def scientist_role_arn(manifest: Manifest, room: Room, partition: str = "aws") -> str:
-    """ARN of the room's entry role."""
+def scientist_role_arn(manifest: Manifest, room: Room, partition: str) -> str:  # noqa: ARG001
+    """ARN of the room's entry role, in ``partition`` (the stack's: never assume ``aws``)."""
     return f"arn:{partition}:iam::{room.account}:role/{scientist_role_name(room)}"
 
 
-def read_role_arn(manifest: Manifest, room: Room, partition: str = "aws") -> str:
-    """ARN of the room's production read role."""
+def read_role_arn(manifest: Manifest, room: Room, partition: str) -> str:
+    """ARN of the room's production read role, in ``partition`` (the stack's)."""
     return f"arn:{partition}:iam::{manifest.production.account}:role/{read_role_name(room)}"
 
 

@@ -8,7 +8,9 @@ from aws_cdk import App, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 
 from dataroom.baseline import DEFAULT_BASELINE, Baseline, load_baseline
-from dataroom.policies.data_room_checks import DataRoomChecks, NeverSuppressed
+from dataroom.policies.data_room_checks import DataRoomChecks
+from dataroom.policies.gate import DataRoomGate
+from dataroom.policies.judge import AssemblyJudge
 
 
 class ProductionBaseline:
@@ -47,10 +49,12 @@ class ProductionBaseline:
     ) -> ProductionBaseline:
         """Register the baseline's gate on ``scope``; returns what was registered."""
         loaded = baseline if isinstance(baseline, Baseline) else load_baseline(baseline)
-        pack = DataRoomChecks(scope, baseline=loaded)
+        # Every stack of a production app is production's: all are guarded.
+        judge = AssemblyJudge(baseline=loaded, guard_everything=True)
+        pack = DataRoomChecks(scope, baseline=loaded, judge=judge)
         plugins: list[NagPack] = [pack]
         if cdk_nag_packs:
             plugins += [AwsSolutionsChecks(scope), NIST80053R5Checks(scope)]
-        Validations.of(scope).add_plugins(*plugins)
-        scope.node.add_validation(NeverSuppressed(scope))
+        gate = DataRoomGate(judge=judge, scope=scope, report_suppressible=False)
+        Validations.of(scope).add_plugins(*plugins, gate)
         return cls(loaded, pack)

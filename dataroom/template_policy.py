@@ -38,12 +38,6 @@ def refers_to(value: Any, logical_id: str) -> bool:
     return False
 
 
-#: The logical-id prefix of aws-cdk-lib's restrict-default-security-group provider. Its role is
-#: CDK's, not a room role: it must re-authorize the default group's rules when the stack is
-#: deleted, which the room boundary denies, so the room leaves it unbounded (data_room_stack.py).
-CDK_SG_PROVIDER_LOGICAL_PREFIX = "CustomVpcRestrictDefaultSGCustomResourceProvider"
-
-
 def partition_of(region: str) -> str:
     """The AWS partition a region belongs to."""
     if region.startswith("cn-"):

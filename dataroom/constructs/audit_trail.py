@@ -174,7 +174,8 @@ class AuditTrail(Construct):
             event_selectors=self._event_selectors(),
         )
         # CloudTrail checks its bucket, key and role when the trail is created.
-        assert self.bucket.policy is not None
+        if self.bucket.policy is None:  # enforce_ssl above always creates it
+            raise RuntimeError(f"{self.bucket.node.path}: the trail bucket has no policy")
         # (The role needs no entry: the trail names it, which orders it already.)
         self.trail.node.add_dependency(self.bucket.policy, delivery)
 

@@ -37,6 +37,12 @@ BASELINE_RULES: Mapping[str, str] = {
 }
 
 
+def rule_construct_id(identifier: str) -> str:
+    """A rule's construct id, named after the managed rule (``VPC_FLOW_LOGS_ENABLED`` ->
+    ``VpcFlowLogsEnabled``): stable when rules are added or removed, unlike a position."""
+    return "".join(word.capitalize() for word in identifier.split("_"))
+
+
 class ConfigBaseline(Construct):
     """AWS Config's recorder (unless the account has one) and the baseline's managed rules.
 
@@ -88,10 +94,10 @@ class ConfigBaseline(Construct):
             )
             self._create_recorder(stack, self.delivery_bucket, encryption_key)
         self.rules: dict[str, config.ManagedRule] = {}
-        for index, (control, identifier) in enumerate(BASELINE_RULES.items()):
+        for control, identifier in BASELINE_RULES.items():
             rule = config.ManagedRule(
                 self,
-                f"Rule{index:02d}",
+                rule_construct_id(identifier),
                 identifier=identifier,
                 description=f"dataroom baseline: {control}",
                 maximum_execution_frequency=(

@@ -10,7 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-GIB = 1024**3
+from dataroom.controls.query import GIB
+
 #: Athena's smallest accepted BytesScannedCutoffPerQuery.
 MIN_CUTOFF_BYTES = 10_000_000
 #: The actions a room principal needs to run and read its own queries.

@@ -9,8 +9,9 @@ from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-#: The only actions a read role may ever perform (IAM-2); everything else is denied (IAM-3).
-READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt")
+# The only actions a read role may ever perform (IAM-2); everything else is denied (IAM-3).
+from dataroom.controls.identity import READ_ACTIONS
+
 MAX_SESSION = Duration.hours(1)
 
 
@@ -118,8 +119,10 @@ class ReadOnlyDatasetAccess(Construct):
             description=f"dataroom: read-only production access until {self.expires_at}",
         )
         # The trust policy must also let callers stamp their SourceIdentity on the session.
-        assert self.role.assume_role_policy is not None
-        self.role.assume_role_policy.add_statements(
+        trust = self.role.assume_role_policy
+        if trust is None:  # aws-cdk-lib gives every Role built with assumed_by a trust policy
+            raise RuntimeError(f"{self.role.node.path}: the role has no trust policy to extend")
+        trust.add_statements(
             iam.PolicyStatement(
                 actions=["sts:SetSourceIdentity"],
                 principals=[iam.ArnPrincipal(arn) for arn in trusted_role_arns],

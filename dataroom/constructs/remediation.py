@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from dataroom import alert_events
+from dataroom.controls.monitoring import REMEDIABLE_EVENTS
+from dataroom.controls.storage import PUBLIC_ACCESS_FLAGS
 
 #: The handler's directory, shipped as the function's code as-is (plain Python + boto3).
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "remediation"
@@ -212,13 +215,16 @@ class Remediation(Construct):
                 "VPC_ID": vpc.vpc_id,
                 "FLOW_LOG_GROUP_NAME": flow_log_group.log_group_name,
                 "FLOW_LOG_ROLE_ARN": flow_log_role.role_arn,
+                # The catalogue's restore list and flags (the asset ships without dataroom).
+                "REMEDIATED_EVENTS": json.dumps(REMEDIABLE_EVENTS, sort_keys=True),
+                "PUBLIC_ACCESS_FLAGS": json.dumps(PUBLIC_ACCESS_FLAGS),
             },
         )
         self.rule = events.Rule(
             self,
             "Trigger",
             description="dataroom: tampering the remediation function undoes",
-            event_pattern=_event_pattern(alert_events.api_call_pattern(alert_events.REMEDIABLE)),
+            event_pattern=_event_pattern(alert_events.api_call_pattern(REMEDIABLE_EVENTS)),
         )
         self.rule.add_target(
             targets.LambdaFunction(self.function, dead_letter_queue=dead_letters, retry_attempts=2)

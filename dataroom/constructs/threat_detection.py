@@ -7,17 +7,15 @@ from collections.abc import Sequence
 from aws_cdk import aws_guardduty as guardduty
 from constructs import Construct
 
-#: Every detector feature a production account would have on (GuardDuty's feature names).
-ALL_FEATURES = (
-    "S3_DATA_EVENTS",
-    "EKS_AUDIT_LOGS",
-    "EBS_MALWARE_PROTECTION",
-    "RDS_LOGIN_EVENTS",
-    "LAMBDA_NETWORK_LOGS",
-    "RUNTIME_MONITORING",
+from dataroom.controls.monitoring import (
+    ALL_GUARDDUTY_FEATURES,
+    FREQUENCIES,
+    REQUIRED_GUARDDUTY_FEATURE,
+    RUNTIME_AGENTS,
 )
-#: Runtime monitoring manages its agents itself; without these it watches nothing.
-_RUNTIME_AGENTS = ("EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT")
+
+#: Every detector feature a production account would have on (GuardDuty's feature names).
+ALL_FEATURES = ALL_GUARDDUTY_FEATURES
 
 
 class ThreatDetection(Construct):
@@ -46,9 +44,10 @@ class ThreatDetection(Construct):
             raise ValueError(
                 f"{self.node.path}: features={unknown}: expected some of {ALL_FEATURES}"
             )
-        if "S3_DATA_EVENTS" not in features:
+        if REQUIRED_GUARDDUTY_FEATURE not in features:
             raise ValueError(
-                f"{self.node.path}: features={list(features)}: expected S3_DATA_EVENTS; a room "
+                f"{self.node.path}: features={list(features)}: expected "
+                f"{REQUIRED_GUARDDUTY_FEATURE}; a room "
                 "exists to hold production data in S3"
             )
         self.features = tuple(features)
@@ -60,7 +59,7 @@ class ThreatDetection(Construct):
             self,
             "Resource",
             enable=True,
-            finding_publishing_frequency="FIFTEEN_MINUTES",
+            finding_publishing_frequency=FREQUENCIES[0],
             features=[
                 guardduty.CfnDetector.CFNFeatureConfigurationProperty(
                     name=feature,
@@ -70,7 +69,7 @@ class ThreatDetection(Construct):
                             guardduty.CfnDetector.CFNFeatureAdditionalConfigurationProperty(
                                 name=agent, status="ENABLED"
                             )
-                            for agent in _RUNTIME_AGENTS
+                            for agent in RUNTIME_AGENTS
                         ]
                         if feature == "RUNTIME_MONITORING"
                         else None

@@ -6,16 +6,58 @@ finding on a new resource still fails synthesis.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
-if TYPE_CHECKING:
-    from dataroom.constructs.alert_delivery import AlertDelivery
-    from dataroom.constructs.audit_trail import AuditTrail
-    from dataroom.stacks.data_room_stack import DataRoomStack
-    from dataroom.stacks.production_access_stack import ProductionAccessStack
+from dataroom.constructs.alert_delivery import AlertDelivery
+from dataroom.constructs.alerts import RoomAlerts
+from dataroom.constructs.audit_trail import AuditTrail
+from dataroom.constructs.config_rules import ConfigBaseline
+from dataroom.constructs.permission_boundary import RoomPermissionBoundary
+from dataroom.constructs.read_only_access import ReadOnlyDatasetAccess
+from dataroom.constructs.remediation import Remediation
+from dataroom.constructs.room_storage import RoomStorage
+from dataroom.manifest import Manifest
+
+
+# The stacks call these functions with themselves: described structurally, so this module never
+# imports the stacks (no import cycle, not even for type checking).
+class DataRoomStack(Protocol):
+    """What acknowledging a room stack's findings reads of it."""
+
+    storage: RoomStorage
+    boundary: RoomPermissionBoundary
+    scientist_role: iam.Role
+    trail: AuditTrail
+    priors: dict[str, secretsmanager.Secret]
+    config_baseline: ConfigBaseline
+    remediation: Remediation
+    alerts: RoomAlerts
+
+    @property
+    def account(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def partition(self) -> str: ...
+    def get_logical_id(self, element: CfnElement) -> str: ...
+
+
+class ProductionAccessStack(Protocol):
+    """What acknowledging a production-access stack's findings reads of it."""
+
+    manifest: Manifest
+    read_trail: AuditTrail
+    read_access: dict[str, ReadOnlyDatasetAccess]
+    alert_delivery: AlertDelivery
+
+    @property
+    def partition(self) -> str: ...
+
 
 NIST = "NIST.800.53.R5::NIST.800.53.R5-"
 SOLUTIONS = "AwsSolutions::AwsSolutions-"
@@ -156,7 +198,7 @@ def _remediation_wildcards(stack: DataRoomStack) -> list[Acknowledgment]:
             "restoring call is scoped to the room's own trail, detector, buckets and VPC.",
         ),
         Acknowledgment(
-            id=f"{SOLUTIONS}IAM5[Resource::arn:aws:ec2:{stack.region}:{stack.account}:"
+            id=f"{SOLUTIONS}IAM5[Resource::arn:{stack.partition}:ec2:{stack.region}:{stack.account}:"
             "vpc-flow-log/*]",
             reason="A flow log's id is chosen by EC2 when it is created, so CreateFlowLogs must "
             "name the flow-log resource type by wildcard; the VPC itself is named exactly.",
@@ -199,7 +241,7 @@ def acknowledge_audit_trail(trail: AuditTrail) -> None:
     log_group = stack.resolve(trail.log_group.log_group_name)["Ref"]
     Validations.of(trail.logs_delivery_policy).acknowledge(
         Acknowledgment(
-            id=f"{SOLUTIONS}IAM5[Resource::arn:aws:logs:{stack.region}:{stack.account}:"
+            id=f"{SOLUTIONS}IAM5[Resource::arn:{stack.partition}:logs:{stack.region}:{stack.account}:"
             f"log-group:<{log_group}>:log-stream:*]",
             reason="CloudTrail names the log streams it creates; the wildcard covers the streams "
             "of this trail's own log group and nothing else.",
@@ -228,7 +270,7 @@ def acknowledge_production_stack(stack: ProductionAccessStack) -> None:
         room = stack.manifest.room(room_name)
         acks = [Acknowledgment(id=f"{NIST}IAMNoInlinePolicy", reason=INLINE_ON_PURPOSE)]
         for dataset in stack.manifest.room_datasets(room):
-            arn = f"arn:aws:s3:::{dataset.bucket}/{dataset.prefix}*"
+            arn = f"arn:{stack.partition}:s3:::{dataset.bucket}/{dataset.prefix}*"
             acks.append(
                 Acknowledgment(
                     id=f"{SOLUTIONS}IAM5[Resource::{arn}]",

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import jsii
 from aws_cdk import CfnResource, Stack, Stage
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
-from constructs import IConstruct, IValidation
+from constructs import IConstruct
 
 from dataroom.baseline import Baseline
+from dataroom.policies.judge import AssemblyJudge
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
-from dataroom.policies.rules.catalog import NEVER_SUPPRESSIBLE, PACK_NAME, RULES
+from dataroom.policies.rules.catalog import PACK_NAME
 
 
 @jsii.implements(IApplyRule)
@@ -45,7 +46,7 @@ class _Application:
     def level(self) -> NagMessageLevel:
         return NagMessageLevel.ERROR
 
-    def rule(self, node: CfnResource) -> NagRuleCompliance | list[str]:
+    def rule(self, node: CfnResource) -> NagRuleCompliance | list[str]:  # noqa: ARG002 (jsii)
         verdict: Verdict = self._rule.check(self._context)
         if verdict is None:
             return NagRuleCompliance.NOT_APPLICABLE
@@ -59,102 +60,65 @@ class DataRoomChecks(NagPack):
 
     cdk-nag's packs read construct properties, so an ``add_property_override`` escape hatch
     hides a weakening from them; these rules read the synthesized template instead, which is
-    what CloudFormation deploys. Rules marked never-suppressible cannot be acknowledged (see
-    :class:`NeverSuppressed`). Parity rules (DRF-2) compare with ``baseline``.
+    what CloudFormation deploys. Every stack of the app is judged, nested stacks included; rules
+    about a room's account judge every stack that targets one (see
+    :class:`dataroom.policies.judge.AssemblyJudge`). Findings of never-suppressible rules are
+    also reported as fatal by :class:`dataroom.policies.gate.DataRoomGate`, which no
+    acknowledgement can suppress. Parity rules (DRF-2) compare with ``baseline``.
 
     :param scope: the app or stage the pack validates.
     :param baseline: production's controls.
+    :param room_accounts: the accounts of the manifest's rooms.
+    :param production_accounts: production's account(s).
+    :param judge: share one judge with the gate so each template is judged once.
     """
 
-    def __init__(self, scope: IConstruct | None = None, *, baseline: Baseline) -> None:
+    def __init__(
+        self,
+        scope: IConstruct | None = None,
+        *,
+        baseline: Baseline,
+        room_accounts: Iterable[str] = (),
+        production_accounts: Iterable[str] = (),
+        judge: AssemblyJudge | None = None,
+    ) -> None:
         super().__init__(scope)
         self._pack_name = PACK_NAME
         self._baseline = baseline
-        self._templates: dict[Path, dict[str, Any]] = {}
-        self._judged: dict[Stack, dict[str, list[tuple[Rule, RuleContext]]]] = {}
+        self.judge = judge or AssemblyJudge(
+            baseline=baseline,
+            room_accounts=room_accounts,
+            production_accounts=production_accounts,
+        )
+        self._paths: dict[Stack, Path] = {}
 
     @property
     def name(self) -> str:
         return PACK_NAME
 
     def _check_resource(self, node: CfnResource) -> None:
-        # Every rule is judged in Python once per stack (``_failures``); cdk-nag is called back
+        # Every rule is judged in Python once per template (the judge); cdk-nag is called back
         # only for the failing ones, since jsii round trips are what a synth pays for here.
         stack = Stack.of(node)
-        failures = self._failures(stack)
+        failures = self.judge.failures(self._template_path(stack))
         if not failures:
             return
-        for rule, context in failures.get(str(stack.resolve(node.logical_id)), ()):
+        for failure in failures.get(str(stack.resolve(node.logical_id)), ()):
+            application = _Application(node, failure.rule, failure.context)
             # jsii reads the protocol through the properties; mypy wants settable members.
-            self._apply_rule(cast(IApplyRule, _Application(node, rule, context)))
+            self._apply_rule(cast(IApplyRule, application))
 
-    def _failures(self, stack: Stack) -> dict[str, list[tuple[Rule, RuleContext]]]:
-        """logical id -> the rules its resource fails, judged on the synthesized template."""
-        cached = self._judged.get(stack)
-        if cached is not None:
-            return cached
-        template = self._template(stack)
-        account, region = str(stack.account), str(stack.region)
-        failures: dict[str, list[tuple[Rule, RuleContext]]] = {}
-        for logical_id, resource in template.get("Resources", {}).items():
-            kind = resource.get("Type")
-            context = RuleContext(
-                logical_id=logical_id,
-                resource=resource,
-                template=template,
-                baseline=self._baseline,
-                account=account,
-                region=region,
-            )
-            for rule in RULES:
-                if kind not in rule.resource_types and "*" not in rule.resource_types:
-                    continue
-                if rule.rooms_only and context.kind != "room":
-                    continue
-                if _failed(rule.check(context)):
-                    failures.setdefault(logical_id, []).append((rule, context))
-        self._judged[stack] = failures
-        return failures
-
-    def _template(self, stack: Stack) -> dict[str, Any]:
-        stage = Stage.of(stack)
-        if stage is None:
-            raise RuntimeError(f"{stack.node.path}: DataRoomChecks needs a stack inside an app")
-        path = Path(stage.outdir) / stack.template_file
-        if path not in self._templates:
+    def _template_path(self, stack: Stack) -> Path:
+        path = self._paths.get(stack)
+        if path is None:
+            stage = Stage.of(stack)
+            if stage is None:
+                raise RuntimeError(f"{stack.node.path}: DataRoomChecks needs a stack inside an app")
+            path = Path(stage.outdir) / stack.template_file
             if not path.is_file():
                 raise RuntimeError(
                     f"DataRoomChecks reads synthesized templates, and {path} does not exist: "
                     "synthesize the app before calling validate_scope()"
                 )
-            self._templates[path] = json.loads(path.read_text(encoding="utf-8"))
-        return self._templates[path]
-
-
-def _failed(verdict: Verdict) -> bool:
-    return verdict is False or (isinstance(verdict, list) and bool(verdict))
-
-
-@jsii.implements(IValidation)
-class NeverSuppressed:
-    """Fails synthesis when a never-suppressible DataRoomChecks finding is acknowledged anywhere."""
-
-    def __init__(self, scope: IConstruct) -> None:
-        self._scope = scope
-
-    def validate(self) -> list[str]:
-        from aws_cdk import Validations
-
-        errors = []
-        for construct in self._scope.node.find_all():
-            for entry in construct.node.metadata:
-                if entry.type != Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
-                    continue
-                for rule_id in entry.data:
-                    bare = str(rule_id).split("::", 1)[-1].split("[", 1)[0]
-                    if bare in NEVER_SUPPRESSIBLE:
-                        errors.append(
-                            f"{construct.node.path}: {rule_id} cannot be acknowledged: it is "
-                            "never-suppressible (README, 'DataRoomChecks'); fix the resource"
-                        )
-        return errors
+            self._paths[stack] = path
+        return path

@@ -5,6 +5,9 @@ Any finding that is not acknowledged (see ``acknowledgements.py``) fails synthes
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from aws_cdk import App, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 
@@ -22,15 +25,32 @@ def nag_packs(scope: App | Stage) -> list[NagPack]:
     return [pack(scope) for pack in NAG_PACKS]
 
 
-def apply_nag_gate(scope: App | Stage, *, baseline: Baseline | None = None) -> None:
+def apply_nag_gate(
+    scope: App | Stage,
+    *,
+    baseline: Baseline | None = None,
+    room_accounts: Iterable[str] = (),
+    production_accounts: Iterable[str] = (),
+    expectations: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
     """Register every pack on ``scope``: synthesis then fails on any unacknowledged finding.
 
-    Besides cdk-nag's packs, ``DataRoomChecks`` judges the synthesized templates against the
-    control catalogue and ``baseline`` (default: ``examples/baseline.yaml``), and acknowledging
-    one of its never-suppressible findings fails synthesis by itself.
+    Besides cdk-nag's packs, ``DataRoomGate`` judges the synthesized templates against the
+    control catalogue and ``baseline`` (default: ``examples/baseline.yaml``) in every stack of
+    the app: stacks in ``room_accounts`` or ``production_accounts`` (or with an unresolved
+    account) are judged like the rooms. Never-suppressible findings and unacceptable
+    acknowledgements are fatal, which no acknowledgement can lift.
     """
-    from dataroom.policies.data_room_checks import DataRoomChecks, NeverSuppressed
+    from dataroom.policies.gate import DataRoomGate
+    from dataroom.policies.judge import AssemblyJudge
 
     baseline = baseline or load_baseline()
-    Validations.of(scope).add_plugins(*nag_packs(scope), DataRoomChecks(scope, baseline=baseline))
-    scope.node.add_validation(NeverSuppressed(scope))
+    judge = AssemblyJudge(
+        baseline=baseline,
+        room_accounts=room_accounts,
+        production_accounts=production_accounts,
+        expectations=expectations,
+    )
+    # DataRoomGate reports every DataRoom rule from the assembly in one pass (the cdk-nag pack
+    # DataRoomChecks would call back into Python once per resource: the gate's cost per room).
+    Validations.of(scope).add_plugins(*nag_packs(scope), DataRoomGate(judge=judge, scope=scope))

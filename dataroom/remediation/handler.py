@@ -23,25 +23,12 @@ LOGGER = logging.getLogger(__name__)
 # The Lambda runtime's root logger passes WARNING and up; an ignored event deserves a line too.
 LOGGER.setLevel(logging.INFO)
 
-#: eventSource -> the eventNames this function acts on (``dataroom.alert_events.REMEDIABLE``).
-REMEDIATED_EVENTS: dict[str, tuple[str, ...]] = {
-    "cloudtrail.amazonaws.com": ("StopLogging",),
-    "guardduty.amazonaws.com": ("UpdateDetector",),
-    "s3.amazonaws.com": (
-        "PutBucketPolicy",
-        "DeleteBucketPolicy",
-        "PutBucketPublicAccessBlock",
-        "DeleteBucketPublicAccessBlock",
-    ),
-    "ec2.amazonaws.com": ("DeleteFlowLogs",),
-}
-
-PUBLIC_ACCESS_FLAGS = (
-    "BlockPublicAcls",
-    "IgnorePublicAcls",
-    "BlockPublicPolicy",
-    "RestrictPublicBuckets",
-)
+#: The function ships without the dataroom package: the control catalogue's restore list
+#: (``dataroom.controls.monitoring.REMEDIABLE_EVENTS``) and public-access-block flags
+#: (``dataroom.controls.storage.PUBLIC_ACCESS_FLAGS``) reach it in these environment variables,
+#: which the Remediation construct sets from the catalogue.
+REMEDIATED_EVENTS_VARIABLE = "REMEDIATED_EVENTS"
+PUBLIC_ACCESS_FLAGS_VARIABLE = "PUBLIC_ACCESS_FLAGS"
 _TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/(?P<name>.+)$")
 #: SNS refuses subjects of 100 characters or more, and any but printable ASCII.
 _SUBJECT_MAX = 99
@@ -70,6 +57,8 @@ class Room:
     vpc_id: str
     flow_log_group: str
     flow_log_role_arn: str
+    remediated_events: dict[str, tuple[str, ...]]
+    public_access_flags: tuple[str, ...]
 
     @classmethod
     def from_environment(cls) -> Room:
@@ -88,7 +77,23 @@ class Room:
             vpc_id=env["VPC_ID"],
             flow_log_group=env["FLOW_LOG_GROUP_NAME"],
             flow_log_role_arn=env["FLOW_LOG_ROLE_ARN"],
+            remediated_events=_json_map(env[REMEDIATED_EVENTS_VARIABLE]),
+            public_access_flags=tuple(_json_names(env[PUBLIC_ACCESS_FLAGS_VARIABLE])),
         )
+
+
+def _json_names(raw: str) -> list[str]:
+    value = json.loads(raw)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{raw!r}: expected a JSON list of names")
+    return value
+
+
+def _json_map(raw: str) -> dict[str, tuple[str, ...]]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"{raw!r}: expected a JSON object of eventSource -> eventNames")
+    return {str(k): tuple(_json_names(json.dumps(v))) for k, v in value.items()}
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,12 @@ def handler(event: object, context: object) -> dict[str, Any]:
         LOGGER.error("malformed event, nothing done: %s", error)
         return _result("error", "none", str(error))
     source, name = detail["eventSource"], detail["eventName"]
-    if name not in REMEDIATED_EVENTS.get(source, ()):
+    try:
+        room = Room.from_environment()
+    except (KeyError, ValueError) as error:
+        LOGGER.error("configuration: %s: %s", type(error).__name__, error)
+        return _result("error", "none", f"configuration: {type(error).__name__}: {error}")
+    if name not in room.remediated_events.get(source, ()) or name not in _REMEDIES:
         return _ignored(f"{source} {name} is not remediated")
     if "errorCode" in detail:
         # The rule also matches refused calls; those changed nothing.
@@ -136,11 +146,6 @@ def handler(event: object, context: object) -> dict[str, Any]:
         # A deployment changing the intended state: putting back the previous one would race it.
         return _ignored(f"{name} made by CloudFormation: the deployment is the intended state")
     action, summary, remedy = _REMEDIES[name]
-    try:
-        room = Room.from_environment()
-    except (KeyError, ValueError) as error:
-        LOGGER.error("configuration: %s: %s", type(error).__name__, error)
-        return _result("error", action, f"configuration: {type(error).__name__}: {error}")
     try:
         outcome = remedy(room, name, detail.get("requestParameters") or {})
     except MalformedEventError as error:
@@ -194,10 +199,10 @@ def _block_public_access(room: Room, name: str, params: dict[str, Any]) -> Outco
         return Outcome(False, f"bucket {bucket} is not the room's")
     if name == "PutBucketPublicAccessBlock":
         config = _field(params, "PublicAccessBlockConfiguration", dict)
-        if all(config.get(flag) is True for flag in PUBLIC_ACCESS_FLAGS):
+        if all(config.get(flag) is True for flag in room.public_access_flags):
             return Outcome(False, f"bucket {bucket} still blocks all public access")
     _client("s3").put_public_access_block(
-        Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(PUBLIC_ACCESS_FLAGS, True)
+        Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(room.public_access_flags, True)
     )
     return Outcome(True, f"blocked all public access to bucket {bucket}")
 

@@ -9,38 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataroom.controls.network import DEFAULT_ROUTES, INTERNET_PATH_TYPES
+from dataroom.controls.network import ROUTE_TARGETS as _ROUTE_TARGETS
 from dataroom.review.assembly import StackTemplate, as_list, refers_to, statements
 
 __all__ = ["INTERNET_PATH_TYPES", "monitoring_facts", "network_facts"]
-
-#: Resource types that open a path between a VPC and anything outside it (NET-1).
-INTERNET_PATH_TYPES: dict[str, str] = {
-    "AWS::EC2::InternetGateway": "internet gateway",
-    "AWS::EC2::EgressOnlyInternetGateway": "egress-only internet gateway",
-    "AWS::EC2::NatGateway": "NAT gateway",
-    "AWS::EC2::VPCGatewayAttachment": "gateway attachment",
-    "AWS::EC2::VPCPeeringConnection": "VPC peering connection",
-    "AWS::EC2::TransitGatewayAttachment": "transit gateway attachment",
-    "AWS::EC2::TransitGatewayVpcAttachment": "transit gateway attachment",
-    "AWS::EC2::VPNGateway": "VPN gateway",
-    "AWS::EC2::VPNConnection": "VPN connection",
-    "AWS::EC2::CustomerGateway": "customer gateway",
-    "AWS::EC2::CarrierGateway": "carrier gateway",
-    "AWS::EC2::EIP": "elastic IP address",
-}
-#: Route targets that leave the VPC.
-_ROUTE_TARGETS = (
-    "GatewayId",
-    "NatGatewayId",
-    "EgressOnlyInternetGatewayId",
-    "VpcPeeringConnectionId",
-    "TransitGatewayId",
-    "CarrierGatewayId",
-    "LocalGatewayId",
-    "CoreNetworkArn",
-    "InstanceId",
-    "NetworkInterfaceId",
-)
 
 
 def _service_short(service: str) -> str:
@@ -97,37 +70,8 @@ def _ingress(stack: StackTemplate, group_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def network_facts(stack: StackTemplate) -> dict[str, Any]:
-    """VPCs, endpoints, internet paths, DNS firewall, flow logs and default-SG handling."""
-    vpcs = [
-        {"logical_id": lid, "cidr": stack.text(r.get("Properties", {}).get("CidrBlock"))}
-        for lid, r in stack.resources("AWS::EC2::VPC")
-    ]
-    endpoints = []
-    for lid, resource in stack.resources("AWS::EC2::VPCEndpoint"):
-        props = resource.get("Properties", {})
-        service = stack.text(props.get("ServiceName"))
-        groups = [g for g in as_list(props.get("SecurityGroupIds")) if isinstance(g, dict)]
-        group_ids = [
-            gid
-            for g in groups
-            for gid, _ in stack.resources("AWS::EC2::SecurityGroup")
-            if refers_to(g, gid)
-        ]
-        endpoints.append(
-            {
-                "logical_id": lid,
-                "service": _service_short(service),
-                "service_name": service,
-                "type": str(props.get("VpcEndpointType", "Gateway")),
-                "private_dns": bool(props.get("PrivateDnsEnabled", False)),
-                "has_policy": "PolicyDocument" in props,
-                "policy": _endpoint_policy(stack, props.get("PolicyDocument")),
-                "security_groups": group_ids,
-                "ingress": [rule for gid in group_ids for rule in _ingress(stack, gid)],
-            }
-        )
-
+def _internet_paths(stack: StackTemplate) -> list[str]:
+    """NET-1: what opens a path out of the template's VPCs, in words."""
     paths = []
     for lid, resource in stack.resources(*INTERNET_PATH_TYPES):
         paths.append(f"{INTERNET_PATH_TYPES[resource['Type']]} {lid}")
@@ -135,7 +79,7 @@ def network_facts(stack: StackTemplate) -> dict[str, Any]:
         props = resource.get("Properties", {})
         destination = props.get("DestinationCidrBlock") or props.get("DestinationIpv6CidrBlock")
         targets = [k for k in _ROUTE_TARGETS if k in props]
-        if destination in ("0.0.0.0/0", "::/0") or targets:
+        if destination in DEFAULT_ROUTES or targets:
             what = ", ".join(targets) or "no target"
             paths.append(f"route {lid} to {stack.text(destination)} via {what}")
     for lid, resource in stack.resources("AWS::EC2::Subnet"):
@@ -152,6 +96,11 @@ def network_facts(stack: StackTemplate) -> dict[str, Any]:
         ):
             paths.append(f"{resource['Type']} {lid} associates a public IP")
 
+    return paths
+
+
+def _dns_firewall(stack: StackTemplate, vpcs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """NET-6: each firewall association with its rules, in priority order."""
     dns = []
     for lid, resource in stack.resources("AWS::Route53Resolver::FirewallRuleGroupAssociation"):
         props = resource.get("Properties", {})
@@ -185,6 +134,42 @@ def network_facts(stack: StackTemplate) -> dict[str, Any]:
             }
         )
 
+    return dns
+
+
+def network_facts(stack: StackTemplate) -> dict[str, Any]:
+    """VPCs, endpoints, internet paths, DNS firewall, flow logs and default-SG handling."""
+    vpcs = [
+        {"logical_id": lid, "cidr": stack.text(r.get("Properties", {}).get("CidrBlock"))}
+        for lid, r in stack.resources("AWS::EC2::VPC")
+    ]
+    endpoints = []
+    for lid, resource in stack.resources("AWS::EC2::VPCEndpoint"):
+        props = resource.get("Properties", {})
+        service = stack.text(props.get("ServiceName"))
+        groups = [g for g in as_list(props.get("SecurityGroupIds")) if isinstance(g, dict)]
+        group_ids = [
+            gid
+            for g in groups
+            for gid, _ in stack.resources("AWS::EC2::SecurityGroup")
+            if refers_to(g, gid)
+        ]
+        endpoints.append(
+            {
+                "logical_id": lid,
+                "service": _service_short(service),
+                "service_name": service,
+                "type": str(props.get("VpcEndpointType", "Gateway")),
+                "private_dns": bool(props.get("PrivateDnsEnabled", False)),
+                "has_policy": "PolicyDocument" in props,
+                "policy": _endpoint_policy(stack, props.get("PolicyDocument")),
+                "security_groups": group_ids,
+                "ingress": [rule for gid in group_ids for rule in _ingress(stack, gid)],
+            }
+        )
+
+    paths = _internet_paths(stack)
+    dns = _dns_firewall(stack, vpcs)
     flow_logs = []
     for lid, resource in stack.resources("AWS::EC2::FlowLog"):
         props = resource.get("Properties", {})

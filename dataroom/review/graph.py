@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dataroom.controls.identity import READ_ACTIONS as CATALOGUE_READ_ACTIONS
 from dataroom.review.airlock import airlock_internal_trust
 from dataroom.review.assembly import StackTemplate, action_matches, as_list, statements
 
@@ -36,9 +37,7 @@ __all__ = [
 ]
 
 #: The only actions a production read role may be left with (IAM-2, IAM-3).
-READ_ACTIONS: frozenset[str] = frozenset(
-    {"s3:getobject", "s3:getobjectversion", "s3:listbucket", "kms:decrypt"}
-)
+READ_ACTIONS: frozenset[str] = frozenset(a.lower() for a in CATALOGUE_READ_ACTIONS)
 _ASSUME = "sts:AssumeRole"
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|\*):role/(.+)$")
 _PRINCIPAL_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")

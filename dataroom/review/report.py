@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dataroom.baseline import Baseline, BaselineError, load_baseline
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
 from dataroom.review.airlock import (
     airlock_facts,
@@ -41,6 +42,7 @@ from dataroom.review.evidence import (
     sha256_file,
 )
 from dataroom.review.facts import monitoring_facts, network_facts
+from dataroom.review.gate_verdicts import beside_room_gaps
 from dataroom.review.graph import bound_labels, build_room_graph, render_mermaid
 from dataroom.review.nag import nag_results
 from dataroom.review.phases import phase_findings, phases_section, publication_facts
@@ -145,6 +147,7 @@ def _review_room(
     stack: StackTemplate | None,
     assembly: Assembly,
     today: dt.date,
+    baseline: Baseline | None = None,
 ) -> dict[str, Any]:
     facts = _room_facts(manifest, room, today)
     if stack is None:
@@ -160,7 +163,7 @@ def _review_room(
             node.flags.append("production location the manifest does not approve for this room")
     network = network_facts(stack)
     monitoring = monitoring_facts(stack)
-    ctx = RoomContext(manifest, room, stack, production, graph, network, monitoring)
+    ctx = RoomContext(manifest, room, stack, production, graph, network, monitoring, baseline)
     controls = detect_controls(ctx)
     gaps = [
         f"room {room.name}: {c.control} missing: {detail}"
@@ -308,6 +311,7 @@ def build_review(
     previous_evidence: str | Path | dict[str, Any] | None = None,
     git: GitProbe | None = None,
     exports: str | Path | None = None,
+    baseline: str | Path | None = None,
 ) -> Review:
     """Review a cloud assembly against its manifest.
 
@@ -316,6 +320,8 @@ def build_review(
     :param previous_evidence: a previous ``evidence.json`` (path or loaded record) to diff against.
     :param git: probe of the repository state (default: :func:`git_state`); tests inject one.
     :param exports: released exports written by ``dataroom export evidence`` (EXP-2).
+    :param baseline: the production baseline file the gate compares with (DRF-2); default:
+        production's strict in-memory defaults.
     :raises ReviewError: the assembly, the manifest or the previous evidence cannot be used.
     """
     today = today or dt.date.today()
@@ -327,6 +333,10 @@ def build_review(
     try:
         manifest = load_manifest(manifest_file, today=today)
     except ManifestError as exc:
+        raise ReviewError(str(exc)) from None
+    try:
+        parity = load_baseline(baseline) if baseline is not None else Baseline()
+    except BaselineError as exc:
         raise ReviewError(str(exc)) from None
     previous: dict[str, Any] | None
     try:
@@ -341,7 +351,7 @@ def build_review(
 
     generated_at = _utc(now)
     rooms = [
-        _review_room(manifest, room, assembly.room_stack(room.name), assembly, today)
+        _review_room(manifest, room, assembly.room_stack(room.name), assembly, today, parity)
         for room in manifest.rooms
     ]
     gaps = [g for r in rooms for g in r["gaps"]]
@@ -352,6 +362,15 @@ def build_review(
                 f"{stack.display_name}: template of room {stack.room_name}, which the manifest "
                 "does not declare (synthesized from another manifest?)"
             )
+    # Stacks beside the rooms (siblings, nested stacks) in a room's or production's account.
+    gaps.extend(
+        beside_room_gaps(
+            assembly_path,
+            room_accounts={r.account for r in manifest.rooms},
+            production_accounts={manifest.production.account},
+            baseline=parity,
+        )
+    )
     reached = {n["key"] for r in rooms for n in r.get("access_graph", {"nodes": []})["nodes"]}
     gaps.extend(_orphan_production_roles(assembly, reached))
     nag = nag_results(assembly)

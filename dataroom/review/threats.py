@@ -13,13 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dataroom.baseline import Baseline
+from dataroom.controls import CONTROLS
+from dataroom.controls.identity import BOUNDARY_DENY_FAMILIES
+from dataroom.controls.judge import boundary_escapes
+from dataroom.controls.storage import ACLS_DISABLED, PUBLIC_ACCESS_FLAGS
 from dataroom.manifest import Manifest, Room
 from dataroom.review.airlock import detect_exp1, detect_exp2
-from dataroom.review.assembly import StackTemplate, action_matches, as_list, refers_to, statements
+from dataroom.review.assembly import StackTemplate, as_list, refers_to, statements
 from dataroom.review.facts import monitoring_facts
+from dataroom.review.gate_verdicts import GATE_ONLY_CONTROLS, gate_findings
 from dataroom.review.graph import READ_ACTIONS, AccessGraph, Node
-from dataroom.review.workbench import WORKBENCH_TITLES
-from dataroom.template_policy import CDK_SG_PROVIDER_LOGICAL_PREFIX
 
 __all__ = [
     "CONTROL_TITLES",
@@ -35,28 +39,6 @@ PRESENT = "present"
 MISSING = "missing"
 NOT_APPLICABLE = "not-applicable"
 BY_MANIFEST = "checked-by-manifest"
-
-CONTROL_TITLES: dict[str, str] = {
-    "IAM-1": "read role trust: room roles only, ExternalId, SourceIdentity, org, expiry, 1 h",
-    "IAM-3": "explicit deny of every non-read action on the read role",
-    "IAM-5": "permission boundary on every room role",
-    "IAM-6": "phase gating: only data-phase rooms have a production read role",
-    "S3-2": "room buckets SSE-KMS with a rotating room key; other keys refused",
-    "S3-3": "public access blocked, ACLs disabled, TLS only, glovebox-only data access",
-    "MON-1": "room trail: logging, validation, KMS, multi-region, object lock, data events",
-    "MON-2": "production trail records data events on every approved prefix",
-    "NET-1": "no internet path",
-    "NET-2": "interface endpoints with private DNS, 443 from the VPC only, policies",
-    "NET-3": "S3 endpoint policy: room buckets and approved datasets only, no '*'",
-    "NET-4": "default security group stripped (Custom::VpcRestrictDefaultSG)",
-    "NET-5": "flow logs of ALL traffic to an encrypted log group with retention",
-    "NET-6": "DNS firewall association blocking all but AWS service domains",
-    "QRY-1": "enforced Athena workgroup with a bytes-scanned cut-off, encrypted results",
-    "CHG-2": "data-mixing rules of the manifest",
-    **WORKBENCH_TITLES,
-    "EXP-1": "exports only through the airlock: scan, two approvers, one release role",
-    "EXP-2": "every release recorded: requester, approvers, digests, times",
-}
 
 #: DESIGN.md's threat map: threat -> (control id, aspect of the control or None, note).
 STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
@@ -178,6 +160,8 @@ class RoomContext:
     graph: AccessGraph
     network: dict[str, Any]
     monitoring: dict[str, Any]
+    #: The production baseline the gate compares with (DRF-2); None: strict in-memory defaults.
+    baseline: Baseline | None = None
 
     @property
     def read_roles(self) -> list[Node]:
@@ -309,11 +293,7 @@ def _iam3(ctx: RoomContext, r: ControlResult) -> None:
 
 
 def _iam5(ctx: RoomContext, r: ControlResult) -> None:
-    roles = [
-        (lid, resource)
-        for lid, resource in ctx.stack.resources("AWS::IAM::Role")
-        if not lid.startswith(CDK_SG_PROVIDER_LOGICAL_PREFIX)
-    ]
+    roles = list(ctx.stack.resources("AWS::IAM::Role"))
     boundaries = set()
     for lid, resource in roles:
         boundary = resource.get("Properties", {}).get("PermissionsBoundary")
@@ -333,32 +313,22 @@ def _iam5(ctx: RoomContext, r: ControlResult) -> None:
         lid = boundary.strip("<>")
         document = ctx.stack.properties(lid).get("PolicyDocument")
         if document is None:
-            continue  # a boundary outside the template: its content is not ours to judge
+            # As the gate (IAM5Boundary): what a boundary outside the template denies is unknown.
+            r.check("boundary-ceiling", False, f"{boundary}: NOT a policy of the template")
+            continue
         # A boundary is a ceiling: an allow-list, or Allow */* with denies. Either way the
         # actions that break out of the glovebox must fall outside it.
-        ceiling = _without_freeze_grants(ctx.stack, statements(document))
-        allowed = [a for a in _ESCAPES if _boundary_allows(ceiling, a)]
+        escapes = boundary_escapes(_without_freeze_grants(ctx.stack, statements(document)))
+        allowed = [a for actions in escapes.values() for a in actions]
         r.check(
             "boundary-ceiling",
             not allowed,
-            f"{lid} keeps out {', '.join(_ESCAPES)}"
+            f"{lid} keeps out {', '.join(BOUNDARY_DENY_FAMILIES)}"
             if not allowed
             else f"{lid} ALLOWS {', '.join(allowed)}",
         )
     if not roles:
         r.note = "the room template has no role"
-
-
-#: Actions no room role may ever be able to call: IAM changes, egress, blinding the monitoring.
-_ESCAPES = (
-    "iam:CreateUser",
-    "iam:AttachRolePolicy",
-    "iam:PutRolePolicy",
-    "ec2:CreateInternetGateway",
-    "ec2:CreateRoute",
-    "cloudtrail:StopLogging",
-    "guardduty:DeleteDetector",
-)
 
 
 def _without_freeze_grants(
@@ -388,20 +358,6 @@ def _without_freeze_grants(
         )
 
     return [s for s in document if not freeze_only(s)]
-
-
-def _boundary_allows(document: list[dict[str, Any]], action: str) -> bool:
-    """Whether a boundary lets ``action`` through: some Allow matches and no plain Deny does."""
-
-    def matches(statement: dict[str, Any]) -> bool:
-        if "NotAction" in statement:
-            return not any(action_matches(p, action) for p in as_list(statement["NotAction"]))
-        return any(action_matches(p, action) for p in as_list(statement.get("Action")))
-
-    denied = any(
-        s.get("Effect") == "Deny" and not s.get("Condition") and matches(s) for s in document
-    )
-    return not denied and any(s.get("Effect") == "Allow" and matches(s) for s in document)
 
 
 def _tagged_read_roles(ctx: RoomContext) -> list[str]:
@@ -491,13 +447,7 @@ def _s33(ctx: RoomContext, r: ControlResult) -> None:
     for bucket in ctx.buckets():
         props = ctx.stack.properties(bucket)
         block = props.get("PublicAccessBlockConfiguration", {})
-        flags = (
-            "BlockPublicAcls",
-            "BlockPublicPolicy",
-            "IgnorePublicAcls",
-            "RestrictPublicBuckets",
-        )
-        off = [f for f in flags if block.get(f) not in (True, "true")]
+        off = [f for f in PUBLIC_ACCESS_FLAGS if block.get(f) not in (True, "true")]
         r.check(
             "public-access-block",
             not off,
@@ -509,9 +459,8 @@ def _s33(ctx: RoomContext, r: ControlResult) -> None:
         ]
         r.check(
             "acls",
-            "BucketOwnerEnforced" in ownership,
-            f"{bucket}: ACLs "
-            + ("disabled" if "BucketOwnerEnforced" in ownership else "NOT disabled"),
+            ACLS_DISABLED in ownership,
+            f"{bucket}: ACLs " + ("disabled" if ACLS_DISABLED in ownership else "NOT disabled"),
         )
         policy = ctx.bucket_policy(bucket)
         tls = any(
@@ -850,12 +799,30 @@ DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
 }
 
 
+#: The catalogue's title of each control the review reports.
+CONTROL_TITLES: dict[str, str] = {c: CONTROLS[c].title for c in (*DETECTORS, *GATE_ONLY_CONTROLS)}
+
+
 def detect_controls(ctx: RoomContext) -> dict[str, ControlResult]:
-    """Run every detector on one room, in catalogue order."""
+    """Run every detector on one room, in catalogue order, with the gate's verdicts added."""
     out = {}
-    for control, detector in DETECTORS.items():
+    for control in (*DETECTORS, *GATE_ONLY_CONTROLS):
         result = ControlResult(control)
-        detector(ctx, result)
+        detector = DETECTORS.get(control)
+        if detector is not None:
+            detector(ctx, result)
+        if not result.by_manifest:
+            # The same verdicts `cdk synth` reaches (gate_verdicts.py): never fewer.
+            for finding in gate_findings(
+                ctx.stack.template,
+                control,
+                account=ctx.stack.account,
+                region=ctx.stack.region,
+                baseline=ctx.baseline,
+            ):
+                result.check("gate", False, finding)
+        if detector is None and not result.checks:
+            result.check("gate", True, "the gate's rules of this control find nothing")
         out[control] = result
     return out
 

@@ -17,6 +17,7 @@ from constructs import Construct
 from dataroom.constructs import Glovebox, RoomKey, RoomStorage
 from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.audit_trail import AuditTrail
+from dataroom.constructs.cdk_roles import DefaultSecurityGroupProviderBoundary
 from dataroom.constructs.config_rules import ConfigBaseline
 from dataroom.constructs.data_perimeter import (
     BoundaryFits,
@@ -36,6 +37,8 @@ from dataroom.constructs.results_publication import (
 )
 from dataroom.constructs.threat_detection import ThreatDetection
 from dataroom.constructs.workbench import Workbench, no_workbench_statement
+from dataroom.controls.monitoring import EXPECT_KEY
+from dataroom.controls.query import EXPECTED_CUTOFF_KEY, GIB
 from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import (
@@ -64,9 +67,18 @@ RETENTION: dict[int, logs.RetentionDays] = {
     3288: logs.RetentionDays.NINE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
-#: The construct id aws-cdk-lib gives its restrict-default-security-group provider.
-CDK_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
 _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
+
+
+def room_expectations(room: Room) -> dict[str, Any]:
+    """What the manifest asks of ``room`` that the gate checks the template against."""
+    expect: dict[str, Any] = {
+        EXPECTED_CUTOFF_KEY: room.query_limit_gb * GIB,
+        "min_finding_severity": room.monitoring.min_finding_severity,
+    }
+    if room.monitoring.existing_guardduty_detector_id:
+        expect["guardduty_detector"] = room.monitoring.existing_guardduty_detector_id
+    return expect
 
 
 def tag_value(value: str) -> str:
@@ -167,12 +179,11 @@ class DataRoomStack(Stack):
         self.boundary.policy.node.add_validation(BoundaryFits(self.boundary.policy))
         # Every role of the room, present and future (IAM-5): applied as an aspect to the stack.
         iam.PermissionsBoundary.of(self).apply(self.boundary.policy)
-        # Except aws-cdk-lib's own restrict-default-SG provider: on delete and on VPC replacement
-        # it re-authorizes the default group's rules, which the room boundary denies, and the
-        # stack would be stuck in DELETE_FAILED. Its role is CDK's, scoped to that one group.
-        provider = self.node.try_find_child(CDK_SG_PROVIDER)
-        if provider is not None:
-            iam.PermissionsBoundary.of(provider).clear()
+        # aws-cdk-lib's restrict-default-SG provider re-authorizes the default group's rules on
+        # delete, which the room boundary denies: its role gets a narrow boundary of its own.
+        self.default_sg_boundary = DefaultSecurityGroupProviderBoundary(
+            self, "DefaultSgProviderBoundary", vpc=self.glovebox.vpc
+        )
         self.scientist_role = self._scientist_role(manifest, room)
         self.results_publication = self._results_publication(room)
         # WBN-1..4: notebooks inside the glovebox; without one, the boundary refuses notebooks.
@@ -240,7 +251,9 @@ class DataRoomStack(Stack):
             adopted["guardduty_detector"] = room.monitoring.existing_guardduty_detector_id
         if room.monitoring.existing_config_recorder:
             adopted["config_recorder"] = "existing"
-        # Read by DataRoomChecks and the review: what this template is, and what it adopted.
+        # Read by DataRoomChecks and the review: what this template is, what it adopted, and
+        # what the manifest expects of it (the gate compares, e.g., the Athena cut-off with it).
+        expect = {k: v for k, v in room_expectations(room).items() if k != "guardduty_detector"}
         self.template_options.metadata = {
             "dataroom": {
                 "kind": "room",
@@ -254,6 +267,17 @@ class DataRoomStack(Stack):
                 "results": (
                     self.results_publication.metadata() if self.results_publication else None
                 ),
+                # Readers of another account the manifest names (S3-4 admits their decrypt).
+                "readers": sorted(
+                    {
+                        *(room.airlock.consumers if room.airlock else ()),
+                        *(
+                            c.role_arn
+                            for c in (room.results.internal_consumers if room.results else ())
+                        ),
+                    }
+                ),
+                EXPECT_KEY: expect,
             }
         }
 
@@ -400,8 +424,10 @@ class DataRoomStack(Stack):
             max_session_duration=Duration.hours(1),
             description=f"dataroom {room.name}: the scientists' way into the glovebox",
         )
-        assert role.assume_role_policy is not None
-        role.assume_role_policy.add_statements(
+        trust = role.assume_role_policy
+        if trust is None:  # aws-cdk-lib gives every Role built with assumed_by a trust policy
+            raise RuntimeError(f"{role.node.path}: the role has no trust policy to extend")
+        trust.add_statements(
             iam.PolicyStatement(actions=["sts:SetSourceIdentity"], principals=principals)
         )
         self.storage.grant_read_write_intermediate(role)

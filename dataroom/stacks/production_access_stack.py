@@ -150,7 +150,7 @@ class ProductionAccessStack(Stack):
         access = ReadOnlyDatasetAccess(
             self,
             f"Room-{room.name}",
-            trusted_role_arns=[scientist_role_arn(self.manifest, room)],
+            trusted_role_arns=[scientist_role_arn(self.manifest, room, self.partition)],
             external_id=external_id(room),
             expires=room.expires,
             organization_id=self.manifest.production.organization_id,

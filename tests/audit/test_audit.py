@@ -505,7 +505,7 @@ TAMPERINGS = [
         (
             Row(
                 "AWS::Config::ConfigRule",
-                "ConfigRule",
+                "ConfigVpcFlowLogsEnabled",  # rules are named after the managed rule (issue 12)
                 "rule present",
                 "missing",
                 expected_contains="VPC_FLOW_LOGS_ENABLED",

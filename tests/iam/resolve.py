@@ -45,6 +45,8 @@ class Resolver:
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         kind = self.resources[logical_id]["Type"]
+        if kind == "AWS::EC2::VPC" and attribute == "DefaultSecurityGroup":
+            return f"sg-default-{logical_id.lower()}"
         if attribute != "Arn":
             raise ValueError(f"unsupported attribute {logical_id}.{attribute}")
         name = self.ref(logical_id)

@@ -58,6 +58,7 @@ def policies(example_app: App) -> dict[str, dict[str, Any]]:
         and "boundary" in r["Properties"].get("Description", "")
         and "remediation" not in r["Properties"].get("Description", "")
         and "scanner" not in r["Properties"].get("Description", "")  # the airlock's (EXP-1)
+        and "restrict-default-security-group" not in r["Properties"].get("Description", "")
     ]
     scientist_statements = [
         s

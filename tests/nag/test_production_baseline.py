@@ -38,7 +38,7 @@ def test_weaker_production_app_fails_with_the_baseline_values(context, tmp_path)
         app.synth()
     message = str(failure.value)
     assert "DataRoom-DRF2LogRetention[log-retention:-room=30d-production=365d]" in message
-    assert "DataRoom-S3KeyRotation[rotation:-room=off-production=on]" in message
+    assert "DataRoom-S32KeyRotation[rotation:-room=off-production=on]" in message
 
 
 def test_production_app_meeting_the_baseline_passes(context, tmp_path) -> None:
@@ -63,5 +63,5 @@ def test_public_bucket_fails_in_production_too(context, tmp_path) -> None:
     stack = app.node.find_child("Prod")
     s3.CfnBucket(stack, "Open")
     ProductionBaseline.apply(app, baseline=BASELINE, cdk_nag_packs=False)
-    with pytest.raises(RuntimeError, match=r"DataRoom-S3PublicAccessBlocked"):
+    with pytest.raises(RuntimeError, match=r"DataRoom-S33PublicAccessBlocked"):
         app.synth()

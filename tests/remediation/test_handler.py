@@ -19,6 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dataroom import alert_events
+from dataroom.controls.monitoring import REMEDIABLE_EVENTS
+from dataroom.controls.storage import PUBLIC_ACCESS_FLAGS
 from dataroom.remediation import handler as remediation
 from tests.remediation.conftest import (
     ACCOUNT,
@@ -37,7 +39,7 @@ from tests.remediation.conftest import (
 pytestmark = pytest.mark.moto
 
 LOGGER_NAME = "dataroom.remediation.handler"
-ALL_BLOCKED = dict.fromkeys(remediation.PUBLIC_ACCESS_FLAGS, True)
+ALL_BLOCKED = dict.fromkeys(PUBLIC_ACCESS_FLAGS, True)
 
 
 def _tls_only_policy(bucket: str) -> dict[str, Any]:
@@ -243,6 +245,9 @@ def room(moto_room: MotoRoom, moto_endpoint: str, monkeypatch: pytest.MonkeyPatc
         "VPC_ID": moto_room.vpc,
         "FLOW_LOG_GROUP_NAME": moto_room.log_group,
         "FLOW_LOG_ROLE_ARN": moto_room.flow_log_role_arn,
+        # As the Remediation construct sets them, from the control catalogue.
+        "REMEDIATED_EVENTS": json.dumps(REMEDIABLE_EVENTS),
+        "PUBLIC_ACCESS_FLAGS": json.dumps(PUBLIC_ACCESS_FLAGS),
     }
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)
@@ -276,11 +281,11 @@ def assert_one_alert(room: MotoRoom, event: dict[str, Any], status: str) -> dict
 
 
 def test_remediated_events_are_the_remediable_ones() -> None:
-    assert remediation.REMEDIATED_EVENTS == alert_events.REMEDIABLE
+    assert alert_events.REMEDIABLE is REMEDIABLE_EVENTS
 
 
 def test_every_remediated_event_has_a_remedy() -> None:
-    names = {n for names in remediation.REMEDIATED_EVENTS.values() for n in names}
+    names = {n for names in REMEDIABLE_EVENTS.values() for n in names}
     assert set(remediation._REMEDIES) == names
 
 
@@ -343,7 +348,7 @@ def test_deleted_public_access_block_is_put_back(room: MotoRoom) -> None:
     room.assert_intact()
 
 
-@pytest.mark.parametrize("flag", remediation.PUBLIC_ACCESS_FLAGS)
+@pytest.mark.parametrize("flag", PUBLIC_ACCESS_FLAGS)
 def test_weakened_public_access_block_is_put_back(room: MotoRoom, flag: str) -> None:
     weakened = {**ALL_BLOCKED, flag: False}
     room.client("s3").put_public_access_block(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dataroom.baseline import Baseline
+from dataroom.controls.monitoring import EXPECT_KEY
 
 #: A rule's verdict: True compliant, False non-compliant, None not applicable, or the list of
 #: specific findings (non-compliant when non-empty), each naming what is wrong.
@@ -27,6 +28,18 @@ class RuleContext:
     baseline: Baseline
     account: str
     region: str
+    #: Whether the stack targets a room's account or production's (or an unresolved account in
+    #: an app that has rooms): rules marked ``guarded_only`` judge only such stacks. A fragment
+    #: judged on its own is taken to be guarded.
+    guarded: bool = True
+    #: Whether the stack targets a room's account (a room inside production's account included):
+    #: rules marked ``room_accounts_only`` judge only such stacks.
+    room_account: bool = True
+    #: What the manifest asks of this room (``athena_cutoff_bytes``, ``min_finding_severity``,
+    #: ``guardduty_detector`` when adopted), handed to the gate by ``build_app``. Without it,
+    #: rules read the ``expect`` block the room stack writes into its template metadata, except
+    #: for adoption, which only the manifest can vouch for.
+    manifest_expect: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -37,6 +50,13 @@ class RuleContext:
     @property
     def metadata(self) -> dict[str, Any]:
         return dict(self.template.get("Metadata", {}).get(KIND_KEY, {}))
+
+    @property
+    def expect(self) -> dict[str, Any]:
+        """The room's expectations: the manifest's, else the template metadata's ``expect``."""
+        if self.manifest_expect:
+            return dict(self.manifest_expect)
+        return dict(self.metadata.get(EXPECT_KEY, {}))
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -62,6 +82,36 @@ class Rule:
     never_suppressible: bool = False
     #: Only in room stacks (template metadata ``kind: room``).
     rooms_only: bool = False
+    #: Only in stacks that target a room's or production's account, whatever the stack is (a
+    #: sibling or nested stack beside the room included): see :attr:`RuleContext.guarded`.
+    guarded_only: bool = False
+    #: Only in stacks that target a room's account (see :attr:`RuleContext.room_account`).
+    room_accounts_only: bool = False
+
+    def applies(self, context: RuleContext) -> bool:
+        """Whether this rule judges ``context``'s resource at all."""
+        kind = context.resource.get("Type")
+        if kind not in self.resource_types and "*" not in self.resource_types:
+            return False
+        if self.rooms_only and context.kind != "room":
+            return False
+        if self.room_accounts_only and not context.room_account:
+            return False
+        return not (self.guarded_only and not context.guarded)
+
+
+def ref_target(value: Any) -> str | None:
+    """The logical id a ``Ref`` or ``Fn::GetAtt`` names (None for anything else)."""
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
+    get_att = value.get("Fn::GetAtt")
+    if isinstance(get_att, list) and get_att:
+        return str(get_att[0])
+    if isinstance(get_att, str):
+        return get_att.split(".", 1)[0]
+    return None
 
 
 def tags(resource: Resource) -> dict[str, str]:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from dataroom.controls.storage import OBJECT_LOCK_MODE
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
 
 
-def _lock_days(ctx: RuleContext) -> int | None:
+def _retention(ctx: RuleContext) -> dict[str, Any]:
     bucket = ctx.properties.get("S3BucketName", {})
     bucket_id = bucket.get("Ref") if isinstance(bucket, dict) else None
     props = ctx.template["Resources"].get(bucket_id, {}).get("Properties", {})
-    retention = props.get("ObjectLockConfiguration", {}).get("Rule", {}).get("DefaultRetention", {})
+    lock = props.get("ObjectLockConfiguration", {})
+    return dict(lock.get("Rule", {}).get("DefaultRetention", {}))
+
+
+def _lock_days(retention: dict[str, Any]) -> int | None:
     if "Days" in retention:
         return int(retention["Days"])
     if "Years" in retention:
@@ -31,9 +38,17 @@ def check(ctx: RuleContext) -> Verdict:
         findings.append("CloudWatch Logs delivery: room=off production=on")
     if ctx.kind == "room" and baseline.multi_region and props.get("IsMultiRegionTrail") is not True:
         findings.append("multi-region: room=off production=on")
-    days = _lock_days(ctx)
+    if props.get("IncludeGlobalServiceEvents") in (False, "false"):
+        findings.append("global service events (IAM, STS): room=off production=on")
+    retention = _retention(ctx)
+    days = _lock_days(retention)
     if days is None or days < baseline.object_lock_days:
         findings.append(f"object lock: room={days or 0}d production={baseline.object_lock_days}d")
+    if days is not None and retention.get("Mode") != OBJECT_LOCK_MODE:
+        findings.append(
+            f"object lock mode: room={retention.get('Mode')} production={OBJECT_LOCK_MODE} "
+            "(any other mode lets a privileged principal shorten it)"
+        )
     return findings
 
 
@@ -41,7 +56,8 @@ RULE = Rule(
     rule_id="MON1Trail",
     control="MON-1",
     info="A trail is weaker than production's: not logging, not validated, not encrypted, not "
-    "sent to CloudWatch Logs, single-region, or its logs are locked for less time.",
+    "sent to CloudWatch Logs, single-region, without global events, or its logs are locked for "
+    "less time or not in compliance mode.",
     explanation="The trail is the record a security review and an incident rely on; it is held "
     "to the production baseline (both values are named).",
     resource_types=frozenset({"AWS::CloudTrail::Trail"}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataroom.baseline import FREQUENCIES
+from dataroom.controls.monitoring import FREQUENCIES
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
 
 

@@ -1,8 +1,32 @@
-"""MON-4/DRF-2: GuardDuty alerts fire at production's severity or lower."""
+"""MON-4/DRF-2: GuardDuty alerts fire for every finding from the room's minimum severity up.
+
+The severity window is judged whole: its lower bound must be at most production's and the
+room's own minimum (the manifest's ``min_finding_severity``), and it must have no upper bound
+below GuardDuty's maximum (a window that stops at 7 silences high and critical findings).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
+
+#: GuardDuty's highest severity.
+MAX_SEVERITY = 10.0
+
+
+def window(matcher: Any) -> tuple[float, float]:
+    """The (lowest, highest) severity an EventBridge numeric matcher lets through."""
+    low, high = 0.0, MAX_SEVERITY
+    numeric = matcher.get("numeric", []) if isinstance(matcher, dict) else []
+    for operator, value in zip(numeric[::2], numeric[1::2], strict=False):
+        if operator in (">=", ">"):
+            low = max(low, float(value))
+        elif operator in ("<", "<="):
+            high = min(high, float(value))
+        elif operator == "=":
+            low, high = float(value), float(value)
+    return low, high
 
 
 def check(ctx: RuleContext) -> Verdict:
@@ -10,20 +34,27 @@ def check(ctx: RuleContext) -> Verdict:
     if "aws.guardduty" not in pattern.get("source", []):
         return None
     wanted = ctx.baseline.max_finding_severity_alerted
-    for matcher in pattern.get("detail", {}).get("severity", []):
-        numeric = matcher.get("numeric", []) if isinstance(matcher, dict) else []
-        if len(numeric) == 2 and numeric[0] in (">=", ">"):
-            threshold = float(numeric[1])
-            if threshold > wanted:
-                return [f"severity threshold: room={threshold:g} production={wanted:g}"]
-            return True
-    return True  # no severity filter: every finding alerts
+    room = ctx.expect.get("min_finding_severity")
+    matchers = pattern.get("detail", {}).get("severity", [])
+    if not matchers:
+        return True  # no severity filter: every finding alerts
+    findings = []
+    low = min(window(m)[0] for m in matchers)
+    high = max(window(m)[1] for m in matchers)
+    if low > wanted:
+        findings.append(f"severity threshold: room={low:g} production={wanted:g}")
+    if room is not None and low > float(room):
+        findings.append(f"severity threshold {low:g} above the manifest's {float(room):g}")
+    if high < MAX_SEVERITY:
+        findings.append(f"severity window stops at {high:g}: higher findings never alert")
+    return findings
 
 
 RULE = Rule(
     rule_id="MON4AlertSeverity",
     control="MON-4",
-    info="GuardDuty findings alert only above the severity production alerts at.",
+    info="GuardDuty findings alert only above the severity production (or the manifest) alerts "
+    "at, or not at all above some severity.",
     explanation="A room must not stay silent about findings production would page on (both "
     "values are named).",
     resource_types=frozenset({"AWS::Events::Rule"}),

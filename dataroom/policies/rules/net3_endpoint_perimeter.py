@@ -1,11 +1,44 @@
-"""NET-2/NET-3: every VPC endpoint has a policy that fences it (no open endpoint)."""
+"""NET-2/NET-3: every VPC endpoint has a policy that fences it to the room.
+
+The S3 gateway endpoint may name no wildcard bucket; an interface endpoint's Allow statements
+must pin principals (or resources) to the room's own account — a condition on some other key,
+or on another account, does not fence anything.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from dataroom.controls.network import ANY_BUCKET, ENDPOINT_PIN_KEYS
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
 from dataroom.template_policy import as_list, statements
 
-_ANY_BUCKET = ("*", "arn:aws:s3:::*", "arn:aws:s3:::*/*")
+_EQUALS = ("StringEquals", "ForAllValues:StringEquals", "ForAnyValue:StringEquals")
+
+
+def _own_account(value: Any, account: str) -> bool:
+    return bool(value == account or value == {"Ref": "AWS::AccountId"})
+
+
+def pinned_to(statement: dict[str, Any], account: str) -> bool:
+    """Whether an Allow is confined to ``account`` by an equality on an account key."""
+    condition = statement.get("Condition", {})
+    for operator, keys in condition.items() if isinstance(condition, dict) else ():
+        if operator not in _EQUALS or not isinstance(keys, dict):
+            continue
+        for key, values in keys.items():
+            if (
+                key.lower() in ENDPOINT_PIN_KEYS
+                and as_list(values)
+                and all(_own_account(v, account) for v in as_list(values))
+            ):
+                return True
+    return False
+
+
+def _wildcard_bucket(resource: str) -> bool:
+    text = resource.replace("arn:aws-cn:", "arn:*:").replace("arn:aws-us-gov:", "arn:*:")
+    return text.replace("arn:aws:", "arn:*:") in ANY_BUCKET
 
 
 def check(ctx: RuleContext) -> Verdict:
@@ -19,22 +52,25 @@ def check(ctx: RuleContext) -> Verdict:
         if statement.get("Effect") != "Allow":
             continue
         resources = [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
-        if gateway and any(r in _ANY_BUCKET for r in resources):
+        if gateway and any(_wildcard_bucket(r) for r in resources):
             findings.append(f"statement {index} allows every bucket")
-        if not gateway and not statement.get("Condition"):
-            findings.append(f"statement {index} admits principals of any account")
+        if not gateway and not pinned_to(statement, ctx.account):
+            findings.append(
+                f"statement {index} is not pinned to the room account {ctx.account} "
+                f"({'/'.join(ENDPOINT_PIN_KEYS)} equal to it)"
+            )
     return findings
 
 
 RULE = Rule(
     rule_id="NET3EndpointPerimeter",
     control="NET-3",
-    info="A VPC endpoint has no data-perimeter policy, or its policy admits any bucket or any "
-    "account.",
+    info="A VPC endpoint has no data-perimeter policy, or its policy admits any bucket or is not "
+    "pinned to the room account.",
     explanation="The S3 endpoint may reach only the room's buckets and approved dataset "
     "prefixes; interface endpoints only principals of the room account.",
     resource_types=frozenset({"AWS::EC2::VPCEndpoint"}),
     check=check,
     never_suppressible=True,
-    rooms_only=True,
+    room_accounts_only=True,
 )

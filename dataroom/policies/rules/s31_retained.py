@@ -14,7 +14,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="S3Retained",
+    rule_id="S31Retained",
     control="S3-1",
     info="A bucket, log group or key would be deleted with the stack.",
     explanation="End results, audit logs and the key that decrypts them outlive the room: "

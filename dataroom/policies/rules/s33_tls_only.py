@@ -22,7 +22,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="S3TlsOnly",
+    rule_id="S33TlsOnly",
     control="S3-3",
     info="A bucket's policy does not deny requests made without TLS.",
     explanation="Production-derived data never crosses a network in clear text.",

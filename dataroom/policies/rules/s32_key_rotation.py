@@ -25,7 +25,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="S3KeyRotation",
+    rule_id="S32KeyRotation",
     control="S3-2",
     info="A KMS key rotates less often, or can be deleted sooner, than production's keys.",
     explanation="A room key is held to the production baseline's rotation period and deletion "

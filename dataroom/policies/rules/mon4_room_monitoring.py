@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataroom.controls.monitoring import REQUIRED_ALERTS
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
 from dataroom.template_policy import refers_to
 
@@ -20,7 +21,10 @@ def _has_detector(ctx: RuleContext) -> bool:
     for _, detector in ctx.resources("AWS::GuardDuty::Detector"):
         if detector.get("Properties", {}).get("Enable") is True:
             return True
-    return bool(ctx.metadata.get("adopted", {}).get("guardduty_detector"))
+    # An adopted detector is believed only when the manifest names it (existing_guardduty_
+    # detector_id, handed to the gate by build_app): template metadata alone proves nothing.
+    adopted = ctx.metadata.get("adopted", {}).get("guardduty_detector")
+    return bool(adopted) and adopted == ctx.manifest_expect.get("guardduty_detector")
 
 
 def _alert_topics(ctx: RuleContext) -> list[str]:
@@ -45,23 +49,12 @@ def _alerted(ctx: RuleContext, topics: list[str]) -> set[str]:
     return covered
 
 
-#: What the room's alert rules must at least cover (MON-4).
-REQUIRED_ALERTS = (
-    "aws.guardduty",
-    "StopLogging",
-    "DeleteDetector",
-    "PutBucketPolicy",
-    "CreateInternetGateway",
-    "AttachRolePolicy",
-)
-
-
 def check(ctx: RuleContext) -> Verdict:
     findings = []
     if not _has_trail_on_room_buckets(ctx):
         findings.append("MON-1: no trail with data events")
     if not _has_detector(ctx):
-        findings.append("MON-3: no enabled GuardDuty detector (created or adopted)")
+        findings.append("MON-3: no enabled GuardDuty detector (created, or adopted per manifest)")
     topics = _alert_topics(ctx)
     if not topics:
         findings.append("MON-4: no encrypted alert topic")
@@ -73,7 +66,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="MONRoomMonitoring",
+    rule_id="MON4RoomMonitoring",
     control="MON-4",
     info="The room lacks its trail with data events, a GuardDuty detector, or alerts to an "
     "encrypted topic for findings and tampering.",

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
-from dataroom.template_policy import refers_to
-
-
-def _is_access_log_target(ctx: RuleContext) -> bool:
-    # S3 server access logging cannot deliver to SSE-KMS buckets: SSE-S3 is the strongest there.
-    for _, bucket in ctx.resources("AWS::S3::Bucket"):
-        logging: Any = bucket.get("Properties", {}).get("LoggingConfiguration", {})
-        if refers_to(logging.get("DestinationBucketName"), ctx.logical_id):
-            return True
-    return False
+from dataroom.policies.rules.s34_access_logging import is_log_target
 
 
 def check(ctx: RuleContext) -> Verdict:
@@ -27,7 +16,8 @@ def check(ctx: RuleContext) -> Verdict:
                for d in defaults):  # fmt: skip
             return True
         sse_s3 = any(d.get("SSEAlgorithm") == "AES256" for d in defaults)
-        return sse_s3 and _is_access_log_target(ctx)
+        # S3 server access logging cannot deliver to SSE-KMS buckets: SSE-S3 is the strongest there.
+        return sse_s3 and is_log_target(ctx)
     if kind == "AWS::Logs::LogGroup":
         return bool(props.get("KmsKeyId"))
     if kind == "AWS::SNS::Topic":
@@ -40,7 +30,7 @@ def check(ctx: RuleContext) -> Verdict:
 
 
 RULE = Rule(
-    rule_id="S3CustomerKey",
+    rule_id="S32CustomerKey",
     control="S3-2",
     info="A bucket, log group, topic or queue is not encrypted with a customer-managed KMS key.",
     explanation="Production-derived data and its logs are encrypted with a key whose policy the "

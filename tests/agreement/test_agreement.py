@@ -1,0 +1,336 @@
+"""Agreement: each weakening is reported by the gate and by the review under the same control id.
+
+The table is written from the classes of issue 12 — escape hatches (a property overridden), an
+added resource, a resource removed, a library default changed — several per control. Each row
+edits the example's synthesized templates as JSON, so the whole table judges in a second; the
+sibling- and nested-stack class is synthesized for real in tests/gate/test_beside_the_room.py
+and below (``test_a_sibling_stack_is_reported_by_both``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.agreement.conftest import (
+    AUDIT_TEMPLATE_VERDICT,
+    Example,
+    Template,
+    Weakening,
+    gate_controls,
+    review_controls,
+    weakened,
+)
+
+
+def of(template: Template, kind: str, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Resources of ``kind`` whose logical id starts with ``prefix`` (never a hashed id)."""
+    for lid, resource in template["Resources"].items():
+        if resource["Type"] == kind and lid.startswith(prefix):
+            yield lid, resource
+
+
+def one(template: Template, kind: str, prefix: str = "") -> dict[str, Any]:
+    found = [r for _, r in of(template, kind, prefix)]
+    assert len(found) == 1, (kind, prefix, len(found))
+    return found[0]
+
+
+def props(template: Template, kind: str, prefix: str = "") -> dict[str, Any]:
+    return one(template, kind, prefix).setdefault("Properties", {})
+
+
+def lid_of(template: Template, kind: str, prefix: str = "") -> str:
+    return next(lid for lid, _ in of(template, kind, prefix))
+
+
+def add(template: Template, logical_id: str, kind: str, **properties: Any) -> None:
+    template["Resources"][logical_id] = {"Type": kind, "Properties": properties}
+
+
+def _igw(room: Template, _: Template) -> None:
+    add(room, "Igw", "AWS::EC2::InternetGateway")
+    add(room, "IgwAttach", "AWS::EC2::VPCGatewayAttachment", InternetGatewayId={"Ref": "Igw"},
+        VpcId={"Ref": lid_of(room, "AWS::EC2::VPC")})  # fmt: skip
+
+
+def _default_route(room: Template, _: Template) -> None:
+    table = lid_of(room, "AWS::EC2::RouteTable")
+    add(room, "Out", "AWS::EC2::Route", RouteTableId={"Ref": table},
+        DestinationCidrBlock="0.0.0.0/0", TransitGatewayId="tgw-0123456789abcdef0")  # fmt: skip
+
+
+def _public_subnet(room: Template, _: Template) -> None:
+    next(of(room, "AWS::EC2::Subnet"))[1]["Properties"]["MapPublicIpOnLaunch"] = True
+
+
+def _foreign_endpoint(room: Template, _: Template) -> None:
+    props(room, "AWS::EC2::VPCEndpoint", "GloveboxGlue")["ServiceName"] = (
+        "com.vendor.vpce.us-east-1.vpce-svc-0123456789abcdef0"
+    )
+
+
+def _function_url(room: Template, _: Template) -> None:
+    function = lid_of(room, "AWS::Lambda::Function", "Remediation")
+    add(room, "Url", "AWS::Lambda::Url", AuthType="NONE", TargetFunctionArn={"Ref": function})
+
+
+def _notebook(room: Template, _: Template) -> None:
+    add(room, "Notebook", "AWS::SageMaker::NotebookInstance", InstanceType="ml.t3.medium",
+        RoleArn="arn:aws:iam::222222222222:role/x", DirectInternetAccess="Enabled")  # fmt: skip
+
+
+def _sg_ingress(room: Template, _: Template) -> None:
+    props(room, "AWS::EC2::SecurityGroup", "GloveboxEndpoint")["SecurityGroupIngress"][0][
+        "CidrIp"
+    ] = "0.0.0.0/0"
+
+
+def _sg_egress(room: Template, _: Template) -> None:
+    props(room, "AWS::EC2::SecurityGroup", "GloveboxEndpoint")["SecurityGroupEgress"] = [
+        {"CidrIp": "0.0.0.0/0", "IpProtocol": "-1"}
+    ]
+
+
+def _s3_endpoint_any_bucket(room: Template, _: Template) -> None:
+    props(room, "AWS::EC2::VPCEndpoint", "GloveboxS3")["PolicyDocument"]["Statement"][0][
+        "Resource"
+    ] = "*"
+
+
+def _interface_endpoint_unpinned(room: Template, _: Template) -> None:
+    statement = props(room, "AWS::EC2::VPCEndpoint", "GloveboxSts")["PolicyDocument"]["Statement"][
+        0
+    ]
+    statement["Condition"] = {"StringEquals": {"aws:PrincipalAccount": "999999999999"}}
+
+
+def _flow_log_reject(room: Template, _: Template) -> None:
+    props(room, "AWS::EC2::FlowLog")["TrafficType"] = "REJECT"
+
+
+def _flow_log_unencrypted(room: Template, _: Template) -> None:
+    props(room, "AWS::Logs::LogGroup", "GloveboxFlowLogs").pop("KmsKeyId")
+
+
+def _dns_allow_everything_first(room: Template, _: Template) -> None:
+    props(room, "AWS::Route53Resolver::FirewallDomainList", "DnsFirewallAllowed")["Domains"] = ["*"]
+
+
+def _dns_unassociated(room: Template, _: Template) -> None:
+    props(room, "AWS::Route53Resolver::FirewallRuleGroupAssociation")["VpcId"] = "vpc-0000000000"
+
+
+def _boundary_removed(room: Template, _: Template) -> None:
+    props(room, "AWS::IAM::Role", "ScientistRole").pop("PermissionsBoundary")
+
+
+def _boundary_hollowed(room: Template, _: Template) -> None:
+    document = props(room, "AWS::IAM::ManagedPolicy", "PermissionBoundary")["PolicyDocument"]
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "DenyIamChanges"]
+
+
+def _iam_user(room: Template, _: Template) -> None:
+    add(room, "Operator", "AWS::IAM::User")
+    add(room, "OperatorKey", "AWS::IAM::AccessKey", UserName={"Ref": "Operator"})
+
+
+def _read_role_wildcard_trust(_: Template, prod: Template) -> None:
+    trust = props(prod, "AWS::IAM::Role", "Room")["AssumeRolePolicyDocument"]
+    trust["Statement"][0]["Principal"] = {"AWS": "*"}
+
+
+def _read_role_no_deny(_: Template, prod: Template) -> None:
+    for _, policy in of(prod, "AWS::IAM::Policy"):
+        document = policy["Properties"]["PolicyDocument"]
+        document["Statement"] = [s for s in document["Statement"] if s.get("Effect") != "Deny"]
+    for _, role in of(prod, "AWS::IAM::Role", "Room"):
+        for inline in role["Properties"].get("Policies", []):
+            statements = inline["PolicyDocument"]["Statement"]
+            inline["PolicyDocument"]["Statement"] = [s for s in statements if s["Effect"] != "Deny"]
+
+
+def _unversioned(room: Template, _: Template) -> None:
+    props(room, "AWS::S3::Bucket", "StorageResults")["VersioningConfiguration"] = {
+        "Status": "Suspended"
+    }
+
+
+def _unlogged(room: Template, _: Template) -> None:
+    props(room, "AWS::S3::Bucket", "StorageResults").pop("LoggingConfiguration")
+
+
+def _key_granted_away(room: Template, _: Template) -> None:
+    props(room, "AWS::KMS::Key", "RoomKey")["KeyPolicy"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": "999999999999"}, "Action": "kms:Decrypt",
+         "Resource": "*"}
+    )  # fmt: skip
+
+
+def _public_block_off(room: Template, _: Template) -> None:
+    props(room, "AWS::S3::Bucket", "StorageResults")["PublicAccessBlockConfiguration"][
+        "BlockPublicPolicy"
+    ] = False
+
+
+def _acls_on(room: Template, _: Template) -> None:
+    props(room, "AWS::S3::Bucket", "StorageResults")["OwnershipControls"] = {
+        "Rules": [{"ObjectOwnership": "ObjectWriter"}]
+    }
+
+
+def _sse_s3(room: Template, _: Template) -> None:
+    props(room, "AWS::S3::Bucket", "StorageResults")["BucketEncryption"] = {
+        "ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        ]
+    }
+
+
+def _rotation_off(room: Template, _: Template) -> None:
+    props(room, "AWS::KMS::Key", "RoomKey")["EnableKeyRotation"] = False
+
+
+def _trail_unvalidated(room: Template, _: Template) -> None:
+    props(room, "AWS::CloudTrail::Trail")["EnableLogFileValidation"] = False
+
+
+def _trail_no_global_events(room: Template, _: Template) -> None:
+    props(room, "AWS::CloudTrail::Trail")["IncludeGlobalServiceEvents"] = False
+
+
+def _trail_governance_lock(room: Template, _: Template) -> None:
+    lock = props(room, "AWS::S3::Bucket", "TrailLogs")["ObjectLockConfiguration"]
+    lock["Rule"]["DefaultRetention"]["Mode"] = "GOVERNANCE"
+
+
+def _detector_disabled(room: Template, _: Template) -> None:
+    props(room, "AWS::GuardDuty::Detector")["Enable"] = False
+
+
+def _detector_features(room: Template, _: Template) -> None:
+    props(room, "AWS::GuardDuty::Detector")["Features"] = [
+        {"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}
+    ]
+
+
+def _alert_rule_disabled(room: Template, _: Template) -> None:
+    props(room, "AWS::Events::Rule", "AlertsTampering")["State"] = "DISABLED"
+
+
+def _topic_unsubscribed(room: Template, _: Template) -> None:
+    for lid, _ in list(of(room, "AWS::SNS::Subscription")):
+        del room["Resources"][lid]
+
+
+def _severity_window(room: Template, _: Template) -> None:
+    pattern = props(room, "AWS::Events::Rule", "AlertsGuardDutyFindings")["EventPattern"]
+    pattern["detail"]["severity"] = [{"numeric": [">=", 4, "<", 7]}]
+
+
+def _recorder_scope(room: Template, _: Template) -> None:
+    props(room, "AWS::Config::ConfigurationRecorder")["RecordingGroup"] = {
+        "AllSupported": False,
+        "ResourceTypes": ["AWS::S3::Bucket"],
+    }
+
+
+def _config_rule_removed(room: Template, _: Template) -> None:
+    for lid, rule in list(of(room, "AWS::Config::ConfigRule")):
+        if rule["Properties"]["Source"].get("SourceIdentifier") == "CLOUD_TRAIL_ENABLED":
+            del room["Resources"][lid]
+
+
+def _cutoff_raised(room: Template, _: Template) -> None:
+    props(room, "AWS::Athena::WorkGroup")["WorkGroupConfiguration"][
+        "BytesScannedCutoffPerQuery"
+    ] = 1024 * 2**30
+
+
+def _workgroup_unenforced(room: Template, _: Template) -> None:
+    props(room, "AWS::Athena::WorkGroup")["WorkGroupConfiguration"][
+        "EnforceWorkGroupConfiguration"
+    ] = False
+
+
+def _plain_prior(room: Template, _: Template) -> None:
+    function = props(room, "AWS::Lambda::Function", "Remediation")
+    function["Environment"]["Variables"]["MODEL_PRIOR"] = "0.3"
+
+
+def _short_retention(room: Template, _: Template) -> None:
+    props(room, "AWS::Logs::LogGroup", "GloveboxFlowLogs")["RetentionInDays"] = 30
+
+
+#: (control, weakening, class of the weakening)
+TABLE: list[tuple[str, Weakening, str]] = [
+    ("NET-1", _igw, "added resource"),
+    ("NET-1", _default_route, "added resource"),
+    ("NET-1", _public_subnet, "escape hatch"),
+    ("NET-1", _foreign_endpoint, "escape hatch"),
+    ("NET-1", _function_url, "added resource"),
+    ("NET-1", _notebook, "added resource"),
+    ("NET-2", _sg_ingress, "escape hatch"),
+    ("NET-2", _sg_egress, "escape hatch"),
+    ("NET-3", _s3_endpoint_any_bucket, "escape hatch"),
+    ("NET-3", _interface_endpoint_unpinned, "escape hatch"),
+    ("NET-5", _flow_log_reject, "escape hatch"),
+    ("NET-5", _flow_log_unencrypted, "escape hatch"),
+    ("NET-6", _dns_allow_everything_first, "escape hatch"),
+    ("NET-6", _dns_unassociated, "escape hatch"),
+    ("IAM-5", _boundary_removed, "escape hatch"),
+    ("IAM-5", _boundary_hollowed, "library source"),
+    ("IAM-5", _iam_user, "added resource"),
+    ("IAM-1", _read_role_wildcard_trust, "escape hatch"),
+    ("IAM-3", _read_role_no_deny, "library source"),
+    ("S3-1", _unversioned, "escape hatch"),
+    ("S3-4", _unlogged, "escape hatch"),
+    ("S3-4", _key_granted_away, "escape hatch"),
+    ("S3-3", _public_block_off, "escape hatch"),
+    ("S3-3", _acls_on, "escape hatch"),
+    ("S3-2", _sse_s3, "escape hatch"),
+    ("S3-2", _rotation_off, "escape hatch"),
+    ("MON-1", _trail_unvalidated, "escape hatch"),
+    ("MON-1", _trail_no_global_events, "escape hatch"),
+    ("MON-1", _trail_governance_lock, "escape hatch"),
+    ("MON-3", _detector_disabled, "escape hatch"),
+    ("MON-3", _detector_features, "escape hatch"),
+    ("MON-4", _alert_rule_disabled, "escape hatch"),
+    ("MON-4", _topic_unsubscribed, "resource removed"),
+    ("MON-4", _severity_window, "escape hatch"),
+    ("MON-5", _recorder_scope, "escape hatch"),
+    ("MON-5", _config_rule_removed, "resource removed"),
+    ("QRY-1", _cutoff_raised, "escape hatch"),
+    ("QRY-1", _workgroup_unenforced, "escape hatch"),
+    ("CHG-4", _plain_prior, "escape hatch"),
+    ("DRF-2", _short_retention, "escape hatch"),
+]
+
+
+def test_the_example_is_clean_for_both(example: Example) -> None:
+    assert gate_controls(example, example.room, example.production) == set()
+    assert review_controls(example, example.room, example.production) == set()
+
+
+@pytest.mark.parametrize(
+    ("control", "weaken", "kind"), TABLE, ids=[f"{c}-{w.__name__.strip('_')}" for c, w, _ in TABLE]
+)
+def test_gate_and_review_report_the_same_control(
+    example: Example, control: str, weaken: Weakening, kind: str
+) -> None:
+    room, production = weakened(example, weaken)
+    gate = gate_controls(example, room, production)
+    review = review_controls(example, room, production)
+    assert control in gate, f"{kind}: the gate misses {control} (found {sorted(gate)})"
+    assert control in review, f"{kind}: the review misses {control} (found {sorted(review)})"
+    if AUDIT_TEMPLATE_VERDICT is not None:  # issue 18 fills the hook in conftest.py
+        assert control in AUDIT_TEMPLATE_VERDICT(room, production), f"the audit misses {control}"
+
+
+def test_every_gate_control_has_a_row() -> None:
+    from dataroom.policies.rules.catalog import RULES
+
+    covered = {control for control, _, _ in TABLE}
+    assert {r.control for r in RULES} <= covered
