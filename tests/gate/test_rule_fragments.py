@@ -347,3 +347,45 @@ def test_guarded_only_rules_skip_unguarded_stacks() -> None:
     assert iam5_no_standing_identity.RULE.applies(
         RuleContext(**{**context.__dict__, "guarded": True})
     )
+
+
+# S3-4's one exception: a reader the manifest names decrypts through S3 only (EXP-1, PHS-1).
+READER = "arn:aws:iam::999999999999:role/Consumer"
+
+
+def _reader_key(statement: dict[str, Any]) -> Template:
+    return {
+        "Metadata": {"dataroom": {"kind": "room", "readers": [READER]}},
+        "Resources": {"K": res("AWS::KMS::Key", KeyPolicy={"Statement": [statement]})},
+    }
+
+
+DECRYPT_VIA_S3 = {
+    "Effect": "Allow",
+    "Principal": {"AWS": READER},
+    "Action": "kms:Decrypt",
+    "Resource": "*",
+    "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+}
+
+
+def test_s34_admits_a_declared_readers_decrypt_via_s3() -> None:
+    assert judge(s34_key_policy_account.RULE, _reader_key(DECRYPT_VIA_S3), "K")
+
+
+@pytest.mark.parametrize(
+    "weaken",
+    [
+        {"Principal": {"AWS": "arn:aws:iam::999999999999:role/Undeclared"}},
+        {"Action": ["kms:Decrypt", "kms:Encrypt"]},
+        {"Condition": {}},
+        {
+            "Condition": {
+                "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+            }
+        },
+    ],
+    ids=["undeclared-reader", "more-than-decrypt", "not-via-s3", "via-another-service"],
+)
+def test_s34_refuses_anything_wider_than_that(weaken: dict[str, Any]) -> None:
+    assert not judge(s34_key_policy_account.RULE, _reader_key({**DECRYPT_VIA_S3, **weaken}), "K")
