@@ -5,6 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANIFEST ?= examples/rooms.yaml
 BASELINE ?= examples/baseline.yaml
+# `make synth ROOM=<name>`: that one room as DataRoomStack (docs/fleet.md).
+ROOM ?=
+# `make local LOCAL_FLAGS='--change v2.yaml --keep-server'` (scripts/local_tryout.py --help).
+LOCAL_FLAGS ?=
 # The pinned Node.js 22 and cdk CLI from package.json come first: jsii and the CLI both use them.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -13,12 +17,14 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 .PHONY: setup synth test lint bench local clean
 
 $(VENV)/.installed: pyproject.toml
+	@echo "setup: creating $(VENV) and installing the Python packages (a few minutes the first time)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --disable-pip-version-check -e '.[dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@echo "setup: installing the pinned cdk CLI and Node.js 22 into node_modules"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -27,7 +33,7 @@ setup: $(VENV)/.installed node_modules/.installed
 synth: setup
 	@$(PY) -m dataroom.cli validate $(MANIFEST)
 	@rm -rf cdk.out
-	cdk synth --quiet --no-notices -c manifest=$(MANIFEST) -c baseline=$(BASELINE)
+	cdk synth --quiet --no-notices -c manifest=$(MANIFEST) -c baseline=$(BASELINE) $(if $(ROOM),-c room=$(ROOM))
 	@$(PY) -m dataroom.cli summary cdk.out --manifest $(MANIFEST)
 	@$(PY) -m dataroom.cli review --assembly cdk.out --manifest $(MANIFEST) --out review
 
@@ -36,7 +42,7 @@ test: setup
 
 # Local try-out: the real cdk CLI deploys the rooms into a moto server on 127.0.0.1, then audits.
 local: setup
-	$(PY) scripts/local_tryout.py --manifest $(MANIFEST) --baseline $(BASELINE)
+	$(PY) scripts/local_tryout.py --manifest $(MANIFEST) --baseline $(BASELINE) $(LOCAL_FLAGS)
 
 lint: setup
 	$(PY) -m ruff check .

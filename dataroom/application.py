@@ -1,4 +1,15 @@
-"""Builds the CDK app from a manifest. ``app.py`` at the repository root only calls :func:`main`."""
+"""Builds the CDK app from a manifest. ``app.py`` at the repository root only calls :func:`main`.
+
+Stack names are stable whatever the manifest holds:
+
+- ``-c room=<name>`` synthesizes that one room as ``DataRoomStack`` (and the production stack),
+  without building any other room's constructs: ``cdk deploy DataRoomStack -c room=<name>``;
+- without it, a manifest of one room gives ``DataRoomStack``, of several ``DataRoomStack-<room>``.
+
+The CloudFormation stack name is ``dataroom-<room>`` in every form, so the forms deploy the
+same stacks. The production stack depends on the room stacks it trusts, so ``cdk deploy --all``
+creates the scientist roles before the trust policies that name them.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +19,53 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Aspects
+from aws_cdk import App, Aspects, DefaultStackSynthesizer, Validations
 
 from dataroom.baseline import DEFAULT_BASELINE, Baseline, BaselineError, load_baseline
+from dataroom.limits import StackLimits
 from dataroom.local import LocalModeError, MotoCompatibility, is_local, require_local_endpoint
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
 from dataroom.policies.nag import apply_nag_gate
 from dataroom.stacks import DataRoomStack, ProductionAccessStack
 
 DEFAULT_MANIFEST = "examples/rooms.yaml"
-#: The construct id (and ``cdk deploy`` name) of a room's stack when the manifest has one room.
+#: The construct id (and ``cdk deploy`` name) of a room's stack when one room is synthesized.
 SINGLE_ROOM_STACK_ID = "DataRoomStack"
 #: The production-side stack: one per manifest, in the production account.
 PRODUCTION_STACK_ID = "ProductionAccessStack"
+#: ``-c room=<name>``: synthesize this room only, as ``DataRoomStack``.
+ROOM_CONTEXT_KEY = "room"
 
 
-def room_stack_id(manifest: Manifest, room: Room) -> str:
+class RoomSelectionError(ValueError):
+    """``-c room=<name>`` names no room of the manifest."""
+
+
+def room_stack_id(manifest: Manifest, room: Room, *, selected: bool = False) -> str:
     """The ``cdk`` name of a room's stack.
 
-    ``DataRoomStack`` when the manifest has a single room, ``DataRoomStack-<room>`` otherwise.
-    The CloudFormation stack name is ``dataroom-<room>`` either way, so adding a second room to a
-    manifest never replaces the first room's deployed stack.
+    ``DataRoomStack`` when the room is selected (``-c room=``) or the manifest has a single
+    room, ``DataRoomStack-<room>`` otherwise. The CloudFormation stack name is
+    ``dataroom-<room>`` either way, so adding a second room to a manifest never replaces the
+    first room's deployed stack.
     """
-    if len(manifest.rooms) == 1:
+    if selected or len(manifest.rooms) == 1:
         return SINGLE_ROOM_STACK_ID
     return f"{SINGLE_ROOM_STACK_ID}-{room.name}"
+
+
+def select_room(manifest: Manifest, name: str | None) -> Room | None:
+    """The room ``-c room=<name>`` selects; ``None`` without a selection."""
+    if not name:
+        return None
+    try:
+        return manifest.room(str(name))
+    except KeyError:
+        known = ", ".join(room.name for room in manifest.rooms)
+        raise RoomSelectionError(
+            f"-c {ROOM_CONTEXT_KEY}={name}: {manifest.source} has no room of that name; "
+            f"expected one of: {known}"
+        ) from None
 
 
 def cdk_context(cdk_json: str | Path = "cdk.json") -> dict[str, Any]:
@@ -51,22 +84,51 @@ def build_app(
     app: App | None = None,
     nag: bool = True,
     baseline: Baseline | None = None,
+    room: str | None = None,
+    limits: StackLimits | None = None,
 ) -> App:
-    """Add every stack of ``manifest`` to ``app`` (a new one by default) and register the gate.
+    """Add the stacks of ``manifest`` to ``app`` (a new one by default) and register the gate.
 
-    ``nag=False`` exists for tests that inspect a template the gate would refuse; the README's
-    commands and ``app.py`` always run with the gate.
+    ``room`` (default: the app's ``room`` context value) builds that room only, as
+    ``DataRoomStack``; the production stack is built whole either way (it holds every room's
+    read role: a stack of one room's would delete the others' on deploy). ``nag=False`` exists
+    for tests that inspect a template the gate would refuse; the README's commands and
+    ``app.py`` always run with the gate, and with :class:`StackLimits`.
     """
     app = app or App()
-    for room in manifest.rooms:
-        DataRoomStack(app, room_stack_id(manifest, room), manifest=manifest, room=room)
-    if any(room.reads_production for room in manifest.rooms):
-        ProductionAccessStack(app, PRODUCTION_STACK_ID, manifest=manifest)
+    if room is None:
+        room = app.node.try_get_context(ROOM_CONTEXT_KEY)
+    selected = select_room(manifest, room)
+    rooms = (selected,) if selected is not None else manifest.rooms
+    extra: dict[str, Any] = {}
+    if is_local(app):
+        # moto's UpdateStack cannot resolve the SSM-typed BootstrapVersion parameter on an
+        # update: without it a local room can be changed and deployed again (dataroom/local.py).
+        extra["synthesizer"] = DefaultStackSynthesizer(generate_bootstrap_version_rule=False)
+    room_stacks = {
+        r.name: DataRoomStack(
+            app,
+            room_stack_id(manifest, r, selected=selected is not None),
+            manifest=manifest,
+            room=r,
+            **extra,
+        )
+        for r in rooms
+    }
+    if any(r.reads_production for r in manifest.rooms):
+        production = ProductionAccessStack(app, PRODUCTION_STACK_ID, manifest=manifest, **extra)
+        # The read roles' trust names the scientist roles: real IAM refuses a trust policy naming
+        # a role that does not exist, so each room account goes first (`cdk deploy --all`, and
+        # `dataroom deploy-plan`). An ordering dependency only: no value crosses accounts.
+        for name, stack in room_stacks.items():
+            if manifest.room(name).reads_production:
+                production.add_dependency(stack, "the read role trusts the room's scientist role")
     if is_local(app):
         require_local_endpoint()
         Aspects.of(app).add(MotoCompatibility())
     if nag:
         apply_nag_gate(app, baseline=baseline)
+        Validations.of(app).add_plugins(limits or StackLimits())
     return app
 
 
@@ -108,7 +170,7 @@ def main() -> None:
         sys.exit(2)
     try:
         build_app(manifest, app=app, baseline=baseline)
-    except LocalModeError as exc:
+    except (LocalModeError, RoomSelectionError) as exc:
         print(f"dataroom: {exc}", file=sys.stderr)
         sys.exit(2)
     try:
@@ -117,7 +179,7 @@ def main() -> None:
         print(
             f"dataroom: synthesis refused:\n{str(exc).strip() or type(exc).__name__}\n"
             "dataroom: the report above lists each finding; fix it, or acknowledge it with a "
-            "specific reason in dataroom/policies/acknowledgements.py",
+            "specific reason on the construct that raises it (Validations.of(c).acknowledge)",
             file=sys.stderr,
         )
         sys.exit(1)

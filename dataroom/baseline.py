@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dataroom.manifest import GuardDutyFeature
 
-#: The baseline the example and the tests use; a team points ``-c baseline=`` at its own.
-DEFAULT_BASELINE = "examples/baseline.yaml"
+#: The default baseline, shipped with the package (a copy of ``examples/baseline.yaml``, kept
+#: equal by a test), so an installed ``dataroom`` needs no checkout; a team points
+#: ``-c baseline=`` at its own.
+DEFAULT_BASELINE = str(Path(__file__).parent / "data" / "baseline.yaml")
 
 #: Finding publishing frequencies, fastest first (a room may publish faster, never slower).
 FREQUENCIES = ("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS")

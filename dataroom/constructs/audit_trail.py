@@ -13,12 +13,26 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.acknowledge import (
+    ACCESS_LOGS_SSE_S3,
+    NIST,
+    SOLUTIONS,
+    acknowledge,
+    arn_prefix,
+    nag_text,
+    use_bucket_policy_for_access_logs,
+)
 from dataroom.constructs.room_key import allow_cloudwatch_logs
 
 #: CloudTrail's limit on data resources across a trail's basic event selectors.
 MAX_DATA_RESOURCES = 250
 #: The shortest object-lock retention we accept for audit logs.
 MIN_LOCK_DAYS = 365
+LOGS_NOT_REPLICATED = (
+    "Audit logs are object-locked (compliance mode) and retained on stack deletion; the account's "
+    "copy for a separate log archive comes from the organization trail, not from replicating this "
+    "bucket, which would spread the room's access records to a second place outside this review."
+)
 _TRAIL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]")
 
 
@@ -64,6 +78,7 @@ class AuditTrail(Construct):
         management_events: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
+        use_bucket_policy_for_access_logs(self)
         object_lock_retention = object_lock_retention or Duration.days(MIN_LOCK_DAYS)
         if object_lock_retention.to_days() < MIN_LOCK_DAYS:
             raise ValueError(
@@ -176,6 +191,28 @@ class AuditTrail(Construct):
         # CloudTrail checks its bucket, key and role when the trail is created.
         assert self.bucket.policy is not None
         self.trail.node.add_dependency(self.bucket.policy, delivery, self.logs_role)
+        self._acknowledge(stack)
+
+    def _acknowledge(self, stack: Stack) -> None:
+        """The findings every trail raises by design, on the child that raises each."""
+        buckets: list[s3.IBucket] = [self.bucket]
+        if self.owns_access_logs_bucket:
+            buckets.append(self.access_logs_bucket)
+            acknowledge(
+                self.access_logs_bucket, (f"{NIST}S3DefaultEncryptionKMS", ACCESS_LOGS_SSE_S3)
+            )
+        for bucket in buckets:
+            acknowledge(bucket, (f"{NIST}S3BucketReplicationEnabled", LOGS_NOT_REPLICATED))
+        log_group = nag_text(stack, self.log_group.log_group_name)
+        acknowledge(
+            self.logs_delivery_policy,
+            (
+                f"{SOLUTIONS}IAM5[Resource::{arn_prefix(stack, 'logs')}log-group:{log_group}"
+                ":log-stream:*]",
+                "CloudTrail names the log streams it creates; the wildcard covers the streams "
+                "of this trail's own log group and nothing else.",
+            ),
+        )
 
     def add_s3_data_events(self, bucket: s3.IBucket, *, prefix: str = "") -> None:
         """Record every read and write of objects in ``bucket`` (under ``prefix``)."""

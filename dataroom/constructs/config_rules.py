@@ -11,6 +11,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.acknowledge import (
+    NIST,
+    NO_REPLICATION,
+    SOLUTIONS,
+    acknowledge,
+    nag_text,
+    use_bucket_policy_for_access_logs,
+)
+
 #: The managed rules that mirror the production baseline, by the control they watch.
 BASELINE_RULES: Mapping[str, str] = {
     "MON-1 trail enabled": config.ManagedRuleIdentifiers.CLOUD_TRAIL_ENABLED,
@@ -66,6 +75,7 @@ class ConfigBaseline(Construct):
         create_recorder: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
+        use_bucket_policy_for_access_logs(self)
         stack = Stack.of(self)
         self.recorder: config.CfnConfigurationRecorder | None = None
         self.delivery_channel: config.CfnDeliveryChannel | None = None
@@ -192,6 +202,27 @@ class ConfigBaseline(Construct):
         )
         self.delivery_channel.node.add_dependency(self.recorder, self.delivery_policy)
         self.recorder_role = role
+        acknowledge(bucket, (f"{NIST}S3BucketReplicationEnabled", NO_REPLICATION))
+        bucket_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            self.delivery_policy,
+            (
+                f"{SOLUTIONS}IAM5[Resource::<{bucket_id}.Arn>/config/AWSLogs/"
+                f"{nag_text(stack, stack.account)}/Config/*]",
+                "AWS Config names its snapshot and history objects; the wildcard covers "
+                "Config's own prefix of the room's Config bucket and nothing else.",
+            ),
+        )
+        acknowledge(
+            role,
+            (
+                f"{SOLUTIONS}IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWS_ConfigRole]",
+                "AWS_ConfigRole is the policy AWS maintains for the Config recorder; it tracks "
+                "every resource type Config learns to record, which a hand-written copy would "
+                "miss. The role is assumable by Config of this account only.",
+            ),
+        )
 
 
 #: Rules AWS runs on a schedule rather than on configuration changes.

@@ -7,6 +7,14 @@ from collections.abc import Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from dataroom.constructs.acknowledge import NIST, SOLUTIONS, acknowledge
+
+BOUNDARY_CEILING = (
+    "This is a permissions boundary, not a grant: its Allow */* is the ceiling a boundary "
+    "needs so that the role's own policies decide; it grants nothing by itself. Its Deny "
+    "statements (IAM changes, egress, guardrail tampering) are the control."
+)
+
 #: Changing identities or their policies would let a room role grant itself anything.
 IAM_CHANGES = (
     "iam:Create*",
@@ -190,6 +198,20 @@ class RoomPermissionBoundary(Construct):
                     resources=["*"],
                 ),
             ],
+        )
+
+        # The ceiling is what a boundary is; its denies are the control.
+        acknowledge(
+            self,
+            *(
+                (rule, BOUNDARY_CEILING)
+                for rule in (
+                    f"{SOLUTIONS}IAM5[Action::*]",
+                    f"{SOLUTIONS}IAM5[Resource::*]",
+                    f"{NIST}IAMPolicyNoStatementsWithAdminAccess",
+                    f"{NIST}IAMPolicyNoStatementsWithFullAccess",
+                )
+            ),
         )
 
     def apply_to(self, role: iam.Role) -> None:

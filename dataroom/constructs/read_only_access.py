@@ -9,6 +9,14 @@ from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from dataroom.constructs.acknowledge import (
+    INLINE_ON_PURPOSE,
+    NIST,
+    SOLUTIONS,
+    acknowledge,
+    nag_text,
+)
+
 #: The only actions a read role may ever perform (IAM-2); everything else is denied (IAM-3).
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt")
 MAX_SESSION = Duration.hours(1)
@@ -133,6 +141,7 @@ class ReadOnlyDatasetAccess(Construct):
         )
         self._not_expired = not_expired
         self._via_endpoint = require_vpc_endpoint
+        acknowledge(self.role, (f"{NIST}IAMNoInlinePolicy", INLINE_ON_PURPOSE))
 
     @property
     def role_arn(self) -> str:
@@ -166,6 +175,16 @@ class ReadOnlyDatasetAccess(Construct):
             },
         )
         grant = objects.combine(listing)
+        stack = Stack.of(self)
+        acknowledge(
+            self.role,
+            (
+                f"{SOLUTIONS}IAM5[Resource::arn:{nag_text(stack, partition)}:s3:::{bucket_name}/"
+                f"{prefix}*]",
+                f"Objects under the approved prefix {prefix} of {bucket_name}: a prefix grant "
+                "needs the trailing wildcard; reads only, until the room expires.",
+            ),
+        )
         if kms_key_arn:
             grant = grant.combine(
                 iam.Grant.add_to_principal(

@@ -2,61 +2,45 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Environment, Fn, RemovalPolicy, Stack, Tags
+from aws_cdk import CfnOutput, Environment
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from dataroom.constructs import Glovebox, RoomKey, RoomStorage
-from dataroom.constructs.alerts import RoomAlerts
-from dataroom.constructs.audit_trail import AuditTrail
-from dataroom.constructs.config_rules import ConfigBaseline
-from dataroom.constructs.dns_firewall import DnsFirewall
-from dataroom.constructs.permission_boundary import RoomPermissionBoundary
-from dataroom.constructs.query_guard import QueryGuard
-from dataroom.constructs.remediation import Remediation
-from dataroom.constructs.threat_detection import ThreatDetection
+from dataroom.constructs.data_room import (
+    RETENTION,
+    DataRoom,
+    DatasetBucket,
+    ProductionReadRole,
+    tag_value,
+)
 from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_arn, scientist_role_name
 from dataroom.policies.acknowledgements import acknowledge_room_stack
+from dataroom.stacks.deploy_time_zones import DeployTimeZonesStack
 
-#: The manifest's ``log_retention_days`` as CloudWatch Logs' retention values.
-RETENTION: dict[int, logs.RetentionDays] = {
-    365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS,
-    545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS,
-    1096: logs.RetentionDays.THREE_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    2192: logs.RetentionDays.SIX_YEARS,
-    2557: logs.RetentionDays.SEVEN_YEARS,
-    2922: logs.RetentionDays.EIGHT_YEARS,
-    3288: logs.RetentionDays.NINE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
+__all__ = ["CDK_SG_PROVIDER", "RETENTION", "DataRoomStack", "tag_value"]
+
 #: The construct id aws-cdk-lib gives its restrict-default-security-group provider.
 CDK_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
-_TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
+#: The id of the room inside its stack: ``Default`` keeps the logical ids (and so the deployed
+#: resources) of rooms synthesized before the body moved into the :class:`DataRoom` construct.
+ROOM_ID = "Default"
 
 
-def tag_value(value: str) -> str:
-    """A value CloudFormation accepts as a tag: its character set, at most 256 characters."""
-    return _TAG_UNSAFE.sub("", value).strip()[:256]
+class DataRoomStack(DeployTimeZonesStack):
+    """Everything one room needs in its own account: a :class:`DataRoom` built from the manifest.
 
-
-class DataRoomStack(Stack):
-    """Everything one room needs in its own account: glovebox, room key, buckets, tags (CHG-1).
-
-    Rooms in phases that read production (exploration, production-a, production-b) get the
-    approved dataset buckets in their endpoint's data perimeter; other phases get none (IAM-6).
+    The stack is a thin wrapper: it maps the manifest's room to the construct's typed props,
+    sets the room account and region, the CloudFormation name ``dataroom-<room>`` and the
+    outputs. Rooms in phases that read production (exploration, production-a, production-b) get
+    the approved dataset buckets in their endpoint's data perimeter and may assume their
+    production read role; other phases get neither (IAM-6).
 
     :param manifest: the validated manifest the room comes from.
     :param room: the room to build; it must be one of ``manifest.rooms``.
@@ -83,73 +67,75 @@ class DataRoomStack(Stack):
         self.room = room
         self.manifest = manifest
 
-        self.room_key = RoomKey(self, "RoomKey", alias=f"dataroom/{room.name}")
-        self.room_key.allow_cloudwatch_logs()
-
-        self.glovebox = Glovebox(
-            self,
-            "Glovebox",
-            availability_zones=self.availability_zones,
-            flow_log_key=self.room_key.key,
-            cidr=room.vpc_cidr,
-            # Local mode (dataroom/local.py) only: moto cannot run the custom resource.
-            restrict_default_security_group=not is_local(self),
-        )
-        self.storage = RoomStorage(
-            self,
-            "Storage",
-            encryption_key=self.room_key.key,
-            vpc_endpoint=self.glovebox.s3_endpoint,
-            called_via_services=("athena.amazonaws.com",),
-        )
-        for bucket in (self.storage.intermediate_bucket, self.storage.results_bucket):
-            self.glovebox.permit_room_bucket(bucket)
-
+        datasets: list[DatasetBucket] = []
+        read_role: ProductionReadRole | None = None
         if room.reads_production:
             prefixes: dict[str, list[str]] = {}
             for dataset in manifest.room_datasets(room):
                 prefixes.setdefault(dataset.bucket, []).append(dataset.prefix)
-            for bucket_name, bucket_prefixes in prefixes.items():
-                dataset_bucket = s3.Bucket.from_bucket_attributes(
-                    self,
-                    f"Dataset-{bucket_name}",
-                    bucket_name=bucket_name,
+            datasets = [
+                DatasetBucket(
+                    bucket_name=bucket,
+                    prefixes=tuple(bucket_prefixes),
                     account=manifest.production.account,
                     region=manifest.production.region,
                 )
-                self.glovebox.permit_dataset_bucket(dataset_bucket, prefixes=bucket_prefixes)
-
-        self.athena_endpoint = self.glovebox.add_interface_endpoint(
-            ec2.InterfaceVpcEndpointAwsService.ATHENA
+                for bucket, bucket_prefixes in prefixes.items()
+            ]
+            read_role = ProductionReadRole(
+                role_arn=read_role_arn(manifest, room, self.partition),
+                external_id=external_id(room),
+            )
+        emails = list(dict.fromkeys((*manifest.security_approvers, *room.monitoring.alert_emails)))
+        self.data_room = DataRoom(
+            self,
+            ROOM_ID,
+            name=room.name,
+            phase=room.phase,
+            hypothesis=room.hypothesis,
+            ticket=room.ticket,
+            owner=room.owner,
+            approvers=room.approvers,
+            expires=room.expires,
+            principals=room.principals,
+            availability_zones=self.availability_zones,
+            cidr=room.vpc_cidr,
+            datasets=datasets,
+            production_read_role=read_role,
+            query_limit_gb=room.query_limit_gb,
+            monitoring=room.monitoring,
+            priors=room.priors,
+            alert_emails=emails,
+            scientist_role_name=scientist_role_name(room),
+            # Local mode (dataroom/local.py) only: moto cannot run the custom resource.
+            restrict_default_security_group=not is_local(self),
         )
-        self.glovebox.add_interface_endpoint(ec2.InterfaceVpcEndpointAwsService.GLUE)
-        self.dns_firewall = DnsFirewall(self, "DnsFirewall", vpc=self.glovebox.vpc)
-        self._monitoring(manifest, room)
+        # The construct's parts, under the names the stack always had.
+        room_parts = self.data_room
+        self.room_key = room_parts.room_key
+        self.glovebox = room_parts.glovebox
+        self.storage = room_parts.storage
+        self.athena_endpoint = room_parts.athena_endpoint
+        self.dns_firewall = room_parts.dns_firewall
+        self.trail = room_parts.trail
+        self.threat_detection = room_parts.threat_detection
+        self.alerts = room_parts.alerts
+        self.config_baseline = room_parts.config_baseline
+        self.remediation = room_parts.remediation
+        self.query_guard = room_parts.query_guard
+        self.priors = room_parts.priors
+        self.boundary = room_parts.boundary
+        self.scientist_role = room_parts.scientist_role
 
-        self.priors = self._priors(room)
-
-        self.boundary = RoomPermissionBoundary(self, "PermissionBoundary")
-        # Every role of the room, present and future (IAM-5): applied as an aspect to the stack.
+        # Every role of the stack, present and future, including blocks added next to the room
+        # (IAM-5); except aws-cdk-lib's own restrict-default-SG provider: on delete and on VPC
+        # replacement it re-authorizes the default group's rules, which the room boundary
+        # denies, and the stack would be stuck in DELETE_FAILED. Its role is CDK's, scoped to
+        # that one group.
         iam.PermissionsBoundary.of(self).apply(self.boundary.policy)
-        # Except aws-cdk-lib's own restrict-default-SG provider: on delete and on VPC replacement
-        # it re-authorizes the default group's rules, which the room boundary denies, and the
-        # stack would be stuck in DELETE_FAILED. Its role is CDK's, scoped to that one group.
         provider = self.node.try_find_child(CDK_SG_PROVIDER)
         if provider is not None:
             iam.PermissionsBoundary.of(provider).clear()
-        self.scientist_role = self._scientist_role(manifest, room)
-
-        tags = {
-            "dataroom:room": room.name,
-            "dataroom:ticket": room.ticket,
-            "dataroom:phase": room.phase.value,
-            "dataroom:owner": room.owner,
-            "dataroom:approvers": " ".join(room.approvers),
-            "dataroom:expires": room.expires.isoformat(),
-            "dataroom:hypothesis": room.hypothesis,
-        }
-        for key, value in tags.items():
-            Tags.of(self).add(key, tag_value(value))
 
         CfnOutput(
             self, "IntermediateBucketName", value=self.storage.intermediate_bucket.bucket_name
@@ -162,147 +148,7 @@ class DataRoomStack(Stack):
         CfnOutput(self, "DetectorId", value=self.threat_detection.detector_id)
         CfnOutput(self, "WorkGroupName", value=self.query_guard.workgroup_name)
 
-        adopted = {}
-        if room.monitoring.existing_guardduty_detector_id:
-            adopted["guardduty_detector"] = room.monitoring.existing_guardduty_detector_id
-        if room.monitoring.existing_config_recorder:
-            adopted["config_recorder"] = "existing"
-        # Read by DataRoomChecks and the review: what this template is, and what it adopted.
-        self.template_options.metadata = {
-            "dataroom": {"kind": "room", "room": room.name, "adopted": adopted}
-        }
-
         acknowledge_room_stack(self)
-
-    def _priors(self, room: Room) -> dict[str, secretsmanager.Secret]:
-        """CHG-4: one KMS-encrypted secret per declared prior; the value is never in the app.
-
-        The secret starts with a random placeholder (so no value appears in the template); the
-        owner sets the prior with ``aws secretsmanager put-secret-value``. The glovebox reaches
-        Secrets Manager through its own endpoint.
-        """
-        if not room.priors:
-            return {}
-        self.glovebox.add_interface_endpoint(ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER)
-        secrets = {}
-        for prior in room.priors:
-            secrets[prior.name] = secretsmanager.Secret(
-                self,
-                f"Prior-{prior.name}",
-                secret_name=f"dataroom/{room.name}/priors/{prior.name}",
-                description=f"dataroom {room.name} model prior: {tag_value(prior.description)}",
-                encryption_key=self.room_key.key,
-                removal_policy=RemovalPolicy.RETAIN,
-            )
-        return secrets
-
-    def _monitoring(self, manifest: Manifest, room: Room) -> None:
-        """Trail, detector, alerts, Config, remediation and the query guard (MON-1..5, QRY-1)."""
-        monitoring = room.monitoring
-        key = self.room_key.key
-        self.trail = AuditTrail(
-            self,
-            "Trail",
-            encryption_key=key,
-            trail_name=f"dataroom-{room.name}",
-            access_logs_bucket=self.storage.access_logs_bucket,
-            log_retention=RETENTION[monitoring.log_retention_days],
-            object_lock_retention=Duration.days(monitoring.trail_lock_days),
-        )
-        for bucket in (self.storage.intermediate_bucket, self.storage.results_bucket):
-            self.trail.add_s3_data_events(bucket)
-        self.threat_detection = ThreatDetection(
-            self,
-            "ThreatDetection",
-            features=monitoring.guardduty_features,
-            existing_detector_id=monitoring.existing_guardduty_detector_id,
-        )
-        emails = list(dict.fromkeys((*manifest.security_approvers, *monitoring.alert_emails)))
-        if not emails:
-            emails = [room.owner]
-        self.alerts = RoomAlerts(
-            self,
-            "Alerts",
-            encryption_key=key,
-            emails=emails,
-            trail_log_group=self.trail.log_group,
-            metric_namespace=f"dataroom/{room.name}",
-            min_severity=monitoring.min_finding_severity,
-        )
-        self.config_baseline = ConfigBaseline(
-            self,
-            "Config",
-            encryption_key=key,
-            access_logs_bucket=self.storage.access_logs_bucket,
-            create_recorder=not monitoring.existing_config_recorder,
-        )
-        self.remediation = Remediation(
-            self,
-            "Remediation",
-            trail_name=self.trail.trail_name,
-            detector_id=self.threat_detection.detector_id,
-            buckets=list(self.storage.buckets),
-            vpc=self.glovebox.vpc,
-            flow_log_group=self.glovebox.flow_log_group,
-            flow_log_role=self.glovebox.flow_log_role,
-            alert_topic=self.alerts.topic,
-            encryption_key=key,
-            room_name=room.name,
-        )
-        self.query_guard = QueryGuard(
-            self,
-            "QueryGuard",
-            workgroup_name=f"dataroom-{room.name}",
-            results_bucket=self.storage.intermediate_bucket,
-            encryption_key=key,
-            query_limit_gb=room.query_limit_gb,
-        )
-
-    def _scientist_role(self, manifest: Manifest, room: Room) -> iam.Role:
-        """The room's entry point: trusted by the manifest's principals, capped by the boundary."""
-        # SourceIdentity is required on entry and persists through role chaining, so the
-        # production read role sees (and CloudTrail records) the person behind every read.
-        entry_conditions = {"Null": {"sts:SourceIdentity": "false"}}
-        principals = [iam.ArnPrincipal(arn) for arn in room.principals]
-        role = iam.Role(
-            self,
-            "ScientistRole",
-            role_name=scientist_role_name(room),
-            assumed_by=iam.CompositePrincipal(*principals).with_conditions(entry_conditions),
-            max_session_duration=Duration.hours(1),
-            description=f"dataroom {room.name}: the scientists' way into the glovebox",
-        )
-        assert role.assume_role_policy is not None
-        role.assume_role_policy.add_statements(
-            iam.PolicyStatement(actions=["sts:SetSourceIdentity"], principals=principals)
-        )
-        self.storage.grant_read_write_intermediate(role)
-        self.storage.grant_write_results(role)
-        self.storage.grant_read_results(role)
-        self.query_guard.grant_query(role, vpc_endpoint=self.athena_endpoint)
-        for secret in self.priors.values():
-            secret.grant_read(role)
-        if room.reads_production:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="AssumeTheProductionReadRole",
-                    actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
-                    resources=[read_role_arn(manifest, room, self.partition)],
-                    conditions={"StringEquals": {"sts:ExternalId": external_id(room)}},
-                )
-            )
-        return role
-
-    @property
-    def availability_zones(self) -> list[str]:
-        """The first two zones of the region, resolved by CloudFormation at deploy time.
-
-        A stack with an explicit environment would otherwise look its zones up in the account at
-        synth time; ``Fn::GetAZs`` keeps ``cdk synth`` offline and free of credentials, and
-        avoids hard-coding zone names that differ between accounts.
-        """
-        azs = Fn.get_azs()
-        return [Fn.select(0, azs), Fn.select(1, azs)]
 
     @property
     def vpc(self) -> ec2.IVpc:

@@ -332,7 +332,6 @@ def test_chg1_every_taggable_resource_carries_the_room(room_template: Template) 
         "dataroom:ticket": "SEC-1234",
         "dataroom:phase": "exploration",
         "dataroom:owner": "scientist@example.com",
-        "dataroom:expires": "2027-05-31",
     }
     tagged = 0
     for logical_id, res in room_template.to_json()["Resources"].items():
@@ -344,6 +343,26 @@ def test_chg1_every_taggable_resource_carries_the_room(room_template: Template) 
         for key, value in expected.items():
             assert values.get(key) == value, f"{logical_id} lacks {key}"
     assert tagged >= 12
+
+
+def test_chg1_expiry_is_tagged_only_where_it_governs(room_template: Template) -> None:
+    # On every resource, an expiry extension would show each of them as changed in `cdk diff`.
+    carriers = {
+        res["Type"]
+        for res in room_template.to_json()["Resources"].values()
+        if any(
+            t.get("Key") == "dataroom:expires" and t.get("Value") == "2027-05-31"
+            for t in res.get("Properties", {}).get("Tags", [])
+            if isinstance(t, dict)
+        )
+    }
+    assert carriers == {"AWS::KMS::Key", "AWS::IAM::Role"}
+    roles = room_template.find_resources(
+        "AWS::IAM::Role", {"Properties": {"RoleName": "dataroom-abnormal-process-exec-scientist"}}
+    )
+    (scientist,) = roles.values()
+    assert {"Key": "dataroom:expires", "Value": "2027-05-31"} in scientist["Properties"]["Tags"]
+    assert room_template.to_json()["Metadata"]["dataroom"]["expires"] == "2027-05-31"
 
 
 def test_stack_environment_and_name(room_stack: DataRoomStack) -> None:
