@@ -122,7 +122,9 @@ def build_app(
         # `dataroom deploy-plan`). An ordering dependency only: no value crosses accounts.
         for name, stack in room_stacks.items():
             if manifest.room(name).reads_production:
-                production.add_dependency(stack, "the read role trusts the room's scientist role")
+                production.add_stack_dependency(
+                    stack, "the read role trusts the room's scientist role"
+                )
     if is_local(app):
         require_local_endpoint()
         Aspects.of(app).add(MotoCompatibility())

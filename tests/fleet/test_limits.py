@@ -27,7 +27,7 @@ def _template(tmp_path: Path, resources: int, outputs: int = 0, pad: int = 0) ->
 def test_default_thresholds_sit_below_the_quotas(tmp_path: Path) -> None:
     limits = StackLimits()
     assert (
-        limits.findings(measure(_template(tmp_path, 450, outputs=180, pad=900 * 1024 - 10_000)))
+        limits.findings(measure(_template(tmp_path, 450, outputs=180, pad=900 * 1024 - 60_000)))
         == []
     )
     found = limits.findings(measure(_template(tmp_path, 451, outputs=181, pad=900 * 1024)))

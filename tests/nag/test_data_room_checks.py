@@ -79,7 +79,7 @@ def _widen_read_role(_: DataRoomStack, prod: ProductionAccessStack) -> None:
 
 #: rule id -> (weakening by escape hatch, construct path fragment the finding must name)
 WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], None], str]] = {
-    "NET1NoInternetPath": (_internet_gateway, "DataRoomStack/Glovebox/Resource"),
+    "NET1NoInternetPath": (_internet_gateway, "DataRoomStack/Default/Glovebox/Resource"),
     "NET3EndpointPerimeter": (
         lambda r, _: _cfn(r.glovebox.s3_endpoint).add_deletion_override(
             "Properties.PolicyDocument"
@@ -88,11 +88,11 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     ),
     "NET5FlowLogs": (
         lambda r, _: r.glovebox.flow_log.add_property_override("TrafficType", "REJECT"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "NET6DnsFirewall": (
         lambda r, _: r.dns_firewall.association.add_property_override("VpcId", "vpc-00000000"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "S3CustomerKey": (
         lambda r, _: _cfn(r.storage.results_bucket).add_property_override(
@@ -126,7 +126,7 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     ),
     "MON1Trail": (
         lambda r, _: r.trail.trail.add_property_override("EnableLogFileValidation", False),
-        "DataRoomStack/Trail/Resource",
+        "DataRoomStack/Default/Trail/Resource",
     ),
     "MON3Detector": (
         lambda r, _: r.threat_detection.detector.add_property_override(  # type: ignore[union-attr]
@@ -142,17 +142,17 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     ),
     "MON5ConfigRules": (
         lambda r, _: r.config_baseline.node.try_remove_child("Rule10"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "MONRoomMonitoring": (
         lambda r, _: r.alerts.node.try_remove_child("Tampering"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "QRY1QueryGuard": (
         lambda r, _: r.query_guard.workgroup.add_property_override(
             "WorkGroupConfiguration.EnforceWorkGroupConfiguration", False
         ),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "DRF2LogRetention": (
         lambda r, _: _cfn(r.glovebox.flow_log_group).add_property_override("RetentionInDays", 30),
@@ -164,7 +164,7 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     ),
     "DRF2Region": (
         lambda r, _: None,  # made non-compliant by a baseline without us-east-1, below
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
 }
 
