@@ -16,11 +16,11 @@ from pathlib import Path
 
 import jsii
 from aws_cdk import (
-    IPolicyValidationContextBeta1,
-    IPolicyValidationPluginBeta1,
-    PolicyValidationPluginReportBeta1,
-    PolicyViolatingResourceBeta1,
-    PolicyViolationBeta1,
+    IPolicyValidationContext,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    PolicyViolatingResource,
+    PolicyViolation,
 )
 
 #: CloudFormation's quotas (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
@@ -57,7 +57,7 @@ def measure(template_path: str | Path) -> Figures:
     )
 
 
-@jsii.implements(IPolicyValidationPluginBeta1)
+@jsii.implements(IPolicyValidationPlugin)
 class StackLimits:
     """Fails synthesis when a template nears CloudFormation's quotas (before any deploy).
 
@@ -120,18 +120,18 @@ class StackLimits:
             )
         return out
 
-    def validate(self, context: IPolicyValidationContextBeta1) -> PolicyValidationPluginReportBeta1:
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         violations = []
         for template_path in context.template_paths:
             figures = measure(template_path)
             for rule, description in self.findings(figures):
                 violations.append(
-                    PolicyViolationBeta1(
+                    PolicyViolation(
                         rule_name=rule,
                         description=description,
                         severity="error",
                         violating_resources=[
-                            PolicyViolatingResourceBeta1(
+                            PolicyViolatingResource(
                                 # The finding is the stack's; it is reported on its first
                                 # resource, as the report needs one.
                                 resource_logical_id=figures.first_resource,
@@ -141,4 +141,4 @@ class StackLimits:
                         ],
                     )
                 )
-        return PolicyValidationPluginReportBeta1(success=not violations, violations=violations)
+        return PolicyValidationPluginReport(success=not violations, violations=violations)

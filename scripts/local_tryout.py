@@ -301,7 +301,7 @@ def main() -> int:
             reports2 = tryout.audit(out2, order2)
             if args.report_dir:
                 for account, report in reports2.items():
-                    (Path(args.report_dir) / f"audit-v2-{account}.json").write_text(
+                    (Path(args.report_dir) / f"v2-audit-{account}.json").write_text(
                         json.dumps(report)
                     )
             real += _report(f"v2 ({v2_manifest}), updated in place", order2, reports2)
