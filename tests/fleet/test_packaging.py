@@ -146,3 +146,26 @@ def test_the_wheel_works_outside_the_repository(tmp_path: Path) -> None:
     assert "rooms.yaml: valid: 1 room(s)" in valid.stdout
     assert (target / "dataroom" / "py.typed").exists()
     assert (target / "dataroom" / "review" / "schemas" / "evidence.schema.json").exists()
+
+
+def test_every_construct_is_exported() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    from constructs import Construct
+
+    import dataroom.constructs as package
+
+    defined = set()
+    for module_info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"dataroom.constructs.{module_info.name}")
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, Construct)
+                and value.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
+                defined.add(name)
+    assert defined and defined <= set(package.__all__), sorted(defined - set(package.__all__))
