@@ -175,3 +175,18 @@ def test_bad_props_name_the_prop(tmp_path: Path) -> None:
     assert "name='Bad_Name'" in message and "approvers=[]" in message
     assert "'arn:aws:iam::111111111111:root' is not an exact IAM role ARN" in message
     assert "phase='definition' reads no production data (IAM-6)" in message
+
+
+def test_glovebox_says_when_a_plain_stack_would_look_zones_up(tmp_path: Path) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Plain", env=ENV)
+    key = RoomKey(stack, "Key", alias="team/plain")
+    box = Glovebox(
+        stack, "Box", availability_zones=["us-east-1a", "us-east-1b"], flow_log_key=key.key
+    )
+    box.permit_dataset_bucket(s3.Bucket.from_bucket_name(stack, "D", "prod-data"), prefixes=["a/"])
+    Annotations.from_stack(stack).has_warning(
+        "/Plain/Box", Match.string_like_regexp("derive the stack from .*DeployTimeZonesStack")
+    )
