@@ -26,7 +26,8 @@ from aws_cdk import (
 #: CloudFormation's quotas (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
 MAX_RESOURCES = 500
 MAX_OUTPUTS = 200
-MAX_TEMPLATE_BYTES = 1_048_576
+#: CloudFormation documents 1 MB; aws-cdk-lib's own check counts 1,000,000 bytes.
+MAX_TEMPLATE_BYTES = 1_000_000
 MAX_TEMPLATE_BYTES_IN_REQUEST = 51_200
 PLUGIN_NAME = "DataRoomLimits"
 
@@ -63,7 +64,7 @@ class StackLimits:
 
     :param max_resources: refuse above this many resources. Default 450 (quota 500).
     :param max_outputs: refuse above this many outputs. Default 180 (quota 200).
-    :param max_template_bytes: refuse above this size. Default 900 KiB (quota 1 MiB via S3).
+    :param max_template_bytes: refuse above this size. Default 900,000 bytes (quota 1 MB via S3).
     """
 
     def __init__(
@@ -71,7 +72,7 @@ class StackLimits:
         *,
         max_resources: int = 450,
         max_outputs: int = 180,
-        max_template_bytes: int = 900 * 1024,
+        max_template_bytes: int = 900_000,
     ) -> None:
         self._max_resources = max_resources
         self._max_outputs = max_outputs

@@ -27,10 +27,9 @@ def _template(tmp_path: Path, resources: int, outputs: int = 0, pad: int = 0) ->
 def test_default_thresholds_sit_below_the_quotas(tmp_path: Path) -> None:
     limits = StackLimits()
     assert (
-        limits.findings(measure(_template(tmp_path, 450, outputs=180, pad=900 * 1024 - 60_000)))
-        == []
+        limits.findings(measure(_template(tmp_path, 450, outputs=180, pad=900_000 - 60_000))) == []
     )
-    found = limits.findings(measure(_template(tmp_path, 451, outputs=181, pad=900 * 1024)))
+    found = limits.findings(measure(_template(tmp_path, 451, outputs=181, pad=900_000)))
     assert [rule for rule, _ in found] == ["StackResources", "StackOutputs", "TemplateSize"]
     assert f"CloudFormation refuses more than {MAX_RESOURCES}" in found[0][1]
 
