@@ -325,7 +325,9 @@ def main() -> int:
         if args.extend_expiry is not None:
             v2_manifest = str(
                 _extended(
-                    Path(args.manifest), args.extend_expiry, out.with_name(out.name + ".v2.yaml")
+                    Path(args.manifest),
+                    args.extend_expiry,
+                    out.with_name(out.name + ".v2-manifest") / "rooms.yaml",
                 )
             )
         if v2_manifest:
