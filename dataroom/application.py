@@ -1,4 +1,15 @@
-"""Builds the CDK app from a manifest. ``app.py`` at the repository root only calls :func:`main`."""
+"""Builds the CDK app from a manifest. ``app.py`` at the repository root only calls :func:`main`.
+
+Stack names are stable whatever the manifest holds:
+
+- ``-c room=<name>`` synthesizes that one room as ``DataRoomStack`` (and the production stack),
+  without building any other room's constructs: ``cdk deploy DataRoomStack -c room=<name>``;
+- without it, a manifest of one room gives ``DataRoomStack``, of several ``DataRoomStack-<room>``.
+
+The CloudFormation stack name is ``dataroom-<room>`` in every form, so the forms deploy the
+same stacks. The production stack depends on the room stacks it trusts, so ``cdk deploy --all``
+creates the scientist roles before the trust policies that name them.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Aspects
+from aws_cdk import App, Aspects, DefaultStackSynthesizer, Validations
 
 from dataroom.baseline import DEFAULT_BASELINE, Baseline, BaselineError, load_baseline
+from dataroom.limits import StackLimits
 from dataroom.local import LocalModeError, MotoCompatibility, is_local, require_local_endpoint
 from dataroom.manifest import Manifest, ManifestError, Room, load_manifest
 from dataroom.policies.nag import apply_nag_gate
@@ -19,22 +31,43 @@ from dataroom.stacks import DataRoomStack, ProductionAccessStack
 from dataroom.stacks.data_room_stack import room_expectations
 
 DEFAULT_MANIFEST = "examples/rooms.yaml"
-#: The construct id (and ``cdk deploy`` name) of a room's stack when the manifest has one room.
+#: The construct id (and ``cdk deploy`` name) of a room's stack when one room is synthesized.
 SINGLE_ROOM_STACK_ID = "DataRoomStack"
 #: The production-side stack: one per manifest, in the production account.
 PRODUCTION_STACK_ID = "ProductionAccessStack"
+#: ``-c room=<name>``: synthesize this room only, as ``DataRoomStack``.
+ROOM_CONTEXT_KEY = "room"
 
 
-def room_stack_id(manifest: Manifest, room: Room) -> str:
+class RoomSelectionError(ValueError):
+    """``-c room=<name>`` names no room of the manifest."""
+
+
+def room_stack_id(manifest: Manifest, room: Room, *, selected: bool = False) -> str:
     """The ``cdk`` name of a room's stack.
 
-    ``DataRoomStack`` when the manifest has a single room, ``DataRoomStack-<room>`` otherwise.
-    The CloudFormation stack name is ``dataroom-<room>`` either way, so adding a second room to a
-    manifest never replaces the first room's deployed stack.
+    ``DataRoomStack`` when the room is selected (``-c room=``) or the manifest has a single
+    room, ``DataRoomStack-<room>`` otherwise. The CloudFormation stack name is
+    ``dataroom-<room>`` either way, so adding a second room to a manifest never replaces the
+    first room's deployed stack.
     """
-    if len(manifest.rooms) == 1:
+    if selected or len(manifest.rooms) == 1:
         return SINGLE_ROOM_STACK_ID
     return f"{SINGLE_ROOM_STACK_ID}-{room.name}"
+
+
+def select_room(manifest: Manifest, name: str | None) -> Room | None:
+    """The room ``-c room=<name>`` selects; ``None`` without a selection."""
+    if not name:
+        return None
+    try:
+        return manifest.room(str(name))
+    except KeyError:
+        known = ", ".join(room.name for room in manifest.rooms)
+        raise RoomSelectionError(
+            f"-c {ROOM_CONTEXT_KEY}={name}: {manifest.source} has no room of that name; "
+            f"expected one of: {known}"
+        ) from None
 
 
 def cdk_context(cdk_json: str | Path = "cdk.json") -> dict[str, Any]:
@@ -53,24 +86,55 @@ def build_app(
     app: App | None = None,
     nag: bool = True,
     baseline: Baseline | None = None,
+    room: str | None = None,
+    limits: StackLimits | None = None,
 ) -> App:
-    """Add every stack of ``manifest`` to ``app`` (a new one by default) and register the gate.
+    """Add the stacks of ``manifest`` to ``app`` (a new one by default) and register the gate.
 
-    ``nag=False`` exists for tests that inspect a template the gate would refuse; the README's
-    commands and ``app.py`` always run with the gate.
+    ``room`` (default: the app's ``room`` context value) builds that room only, as
+    ``DataRoomStack``; the production stack is built whole either way (it holds every room's
+    read role: a stack of one room's would delete the others' on deploy). ``nag=False`` exists
+    for tests that inspect a template the gate would refuse; the README's commands and
+    ``app.py`` always run with the gate, and with :class:`StackLimits`.
     """
     app = app or App()
-    room_stacks = [
-        DataRoomStack(app, room_stack_id(manifest, room), manifest=manifest, room=room)
-        for room in manifest.rooms
-    ]
-    if any(room.reads_production for room in manifest.rooms):
-        ProductionAccessStack(
+    if room is None:
+        room = app.node.try_get_context(ROOM_CONTEXT_KEY)
+    selected = select_room(manifest, room)
+    rooms = (selected,) if selected is not None else manifest.rooms
+    extra: dict[str, Any] = {}
+    if is_local(app):
+        # moto's UpdateStack cannot resolve the SSM-typed BootstrapVersion parameter on an
+        # update: without it a local room can be changed and deployed again (dataroom/local.py).
+        extra["synthesizer"] = DefaultStackSynthesizer(generate_bootstrap_version_rule=False)
+    room_stacks = {
+        r.name: DataRoomStack(
+            app,
+            room_stack_id(manifest, r, selected=selected is not None),
+            manifest=manifest,
+            room=r,
+            **extra,
+        )
+        for r in rooms
+    }
+    if any(r.reads_production for r in manifest.rooms):
+        if selected is not None:
+            _require_own_endpoints(manifest, selected)
+        production = ProductionAccessStack(
             app,
             PRODUCTION_STACK_ID,
             manifest=manifest,
-            room_endpoints=shared_account_endpoints(manifest, room_stacks),
+            room_endpoints=shared_account_endpoints(manifest, list(room_stacks.values())),
+            **extra,
         )
+        # The read roles' trust names the scientist roles: real IAM refuses a trust policy naming
+        # a role that does not exist, so each room account goes first (`cdk deploy --all`, and
+        # `dataroom deploy-plan`). An ordering dependency only: no value crosses accounts.
+        for name, stack in room_stacks.items():
+            if manifest.room(name).reads_production:
+                production.add_stack_dependency(
+                    stack, "the read role trusts the room's scientist role"
+                )
     if is_local(app):
         require_local_endpoint()
         Aspects.of(app).add(MotoCompatibility())
@@ -82,7 +146,29 @@ def build_app(
             production_accounts={manifest.production.account},
             expectations={room.name: room_expectations(room) for room in manifest.rooms},
         )
+        Validations.of(app).add_plugins(limits or StackLimits())
     return app
+
+
+def _require_own_endpoints(manifest: Manifest, selected: Room) -> None:
+    """Refuse ``-c room=`` when another room's reads are pinned to its own stack's endpoint.
+
+    The production stack is built whole; a room that shares the production account is pinned
+    to its S3 endpoint id (PER-3), which only that room's stack can give. Without it the
+    production stack would be built without the pin: refuse rather than weaken.
+    """
+    production = manifest.production
+    others = [
+        r.name
+        for r in manifest.rooms
+        if r.name != selected.name and r.reads_production and r.account == production.account
+    ]
+    if others:
+        raise RoomSelectionError(
+            f"-c {ROOM_CONTEXT_KEY}={selected.name}: the production stack pins the reads of "
+            f"{', '.join(others)} (in the production account) to their own stacks' S3 endpoints "
+            "(PER-3), which a one-room synth does not build; synthesize every room (no -c room=)"
+        )
 
 
 def shared_account_endpoints(
@@ -160,7 +246,7 @@ def main() -> None:
     )
     try:
         build_app(manifest, app=app, baseline=baseline)
-    except LocalModeError as exc:
+    except (LocalModeError, RoomSelectionError) as exc:
         print(f"dataroom: {exc}", file=sys.stderr)
         sys.exit(2)
     except ValueError as exc:
@@ -178,7 +264,7 @@ def main() -> None:
         print(
             f"dataroom: synthesis refused:\n{str(exc).strip() or type(exc).__name__}\n"
             "dataroom: the report above lists each finding; fix it, or acknowledge it with a "
-            "specific reason in dataroom/policies/acknowledgements.py",
+            "specific reason on the construct that raises it (Validations.of(c).acknowledge)",
             file=sys.stderr,
         )
         sys.exit(1)

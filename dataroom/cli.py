@@ -1,4 +1,4 @@
-"""The ``dataroom`` command: ``validate PATH``, ``summary CDK_OUT`` and ``audit``."""
+"""The ``dataroom`` command: validate a manifest, summarize, review, plan the deploy, audit."""
 
 from __future__ import annotations
 
@@ -132,6 +132,24 @@ def _review(args: argparse.Namespace) -> int:
     return review.exit_code
 
 
+def _deploy_plan(args: argparse.Namespace) -> int:
+    # jsii-free: reads the assembly's manifest.json and templates only.
+    from dataroom.deploy_plan import PlanError, plan, render
+
+    try:
+        result = plan(
+            args.assembly,
+            concurrency=args.concurrency,
+            max_accounts=args.max_accounts,
+            evidence=args.evidence,
+        )
+    except PlanError as exc:
+        print(f"dataroom deploy-plan: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_dict(), indent=2) if args.json else render(result))
+    return 0
+
+
 def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -141,8 +159,15 @@ def _date(value: str) -> dt.date:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used as the console script)."""
-    parser = argparse.ArgumentParser(prog="dataroom", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from dataroom import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="dataroom",
+        description=__doc__,
+        epilog="Control ids (NET-1, IAM-5, ...): docs/controls.md. Fleets: docs/fleet.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"dataroom {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     validate = sub.add_parser("validate", help="check a room manifest without synthesizing")
     validate.add_argument("path")
     validate.add_argument(
@@ -242,6 +267,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_workbench_parser(sub)
     add_lifecycle_commands(sub)
     add_export_parser(sub)
+    deploy_plan = sub.add_parser(
+        "deploy-plan",
+        help="print the deploy waves of a cloud assembly: room accounts first, by account",
+        description="One `cdk deploy --app ASSEMBLY --exclusively` per account and wave; a wave "
+        "starts when the previous one succeeded. Exit 0: planned; 2: not an assembly, a "
+        "dependency cycle, or templates that differ from the reviewed evidence.",
+    )
+    deploy_plan.add_argument("--assembly", default="cdk.out", help="cloud assembly (cdk.out)")
+    deploy_plan.add_argument(
+        "--evidence",
+        metavar="PATH",
+        help="review/evidence.json: refuse templates whose sha256 differs from the reviewed ones",
+    )
+    deploy_plan.add_argument(
+        "--concurrency", type=int, default=4, help="stacks at once per account (default 4)"
+    )
+    deploy_plan.add_argument(
+        "--max-accounts", type=int, default=4, help="accounts at once per wave (default 4)"
+    )
+    deploy_plan.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    deploy_plan.set_defaults(func=_deploy_plan)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

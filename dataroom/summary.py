@@ -82,13 +82,38 @@ def render(assembly: Path, manifest_path: str, gate: GateSummary | None) -> str:
         lines.append(
             f"nag gate: {', '.join(NAG_PACK_NAMES)}: "
             f"{len(gate.violations)} unacknowledged finding(s), "
-            f"{len(gate.acknowledged)} acknowledged (dataroom/policies/acknowledgements.py)"
+            f"{len(gate.acknowledged)} acknowledged by the constructs that raise them"
         )
         by_rule = Counter(rule for rule, _path, _reason in gate.acknowledged)
         for rule, count in sorted(by_rule.items()):
             lines.append(f"  acknowledged {rule} x{count}")
         for rule, path in gate.violations:
             lines.append(f"  UNACKNOWLEDGED {rule} on {path}")
-    for s in stacks:
-        lines.append(f"deploy: cdk deploy {s.artifact_id}  (with credentials for {s.environment})")
+    lines.extend(deploy_hints(assembly))
     return "\n".join(lines)
+
+
+def deploy_hints(assembly: Path, evidence: str = "review/evidence.json") -> list[str]:
+    """Deploy commands for this very assembly (whatever manifest it was synthesized from), in
+    dependency order: room accounts before production. ``cdk deploy --app <assembly>`` deploys
+    the templates that were reviewed, without synthesizing again."""
+    from dataroom.deploy_plan import PlanError, plan
+
+    try:
+        waves = plan(assembly).waves
+    except PlanError as exc:
+        return [f"deploy: no plan ({exc})"]
+    lines = [f"deploy the reviewed assembly (template digests in {evidence}), room accounts first:"]
+    for wave in waves:
+        for account, planned in sorted(wave.by_account.items()):
+            region = planned[0].region
+            names = " ".join(s.artifact_id for s in planned)
+            lines.append(
+                f"  wave {wave.number}: cdk deploy --app {assembly} --exclusively {names}  "
+                f"(credentials for {account}/{region})"
+            )
+    lines.append(
+        f"  or, by account with bounded concurrency: dataroom deploy-plan --assembly {assembly} "
+        f"--evidence {evidence}"
+    )
+    return lines

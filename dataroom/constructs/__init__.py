@@ -1,17 +1,29 @@
 """Reusable constructs of a data room."""
 
+from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.audit_trail import AuditTrail
+from dataroom.constructs.config_rules import ConfigBaseline
+from dataroom.constructs.dns_firewall import DnsFirewall
 from dataroom.constructs.glovebox import Glovebox
 from dataroom.constructs.permission_boundary import RoomPermissionBoundary
+from dataroom.constructs.query_guard import QueryGuard
 from dataroom.constructs.read_only_access import ReadOnlyDatasetAccess
+from dataroom.constructs.remediation import Remediation
 from dataroom.constructs.room_key import RoomKey
 from dataroom.constructs.room_storage import RoomStorage
+from dataroom.constructs.threat_detection import ThreatDetection
 
 __all__ = [
     "AuditTrail",
+    "ConfigBaseline",
+    "DnsFirewall",
     "Glovebox",
+    "QueryGuard",
     "ReadOnlyDatasetAccess",
+    "Remediation",
+    "RoomAlerts",
     "RoomKey",
     "RoomPermissionBoundary",
     "RoomStorage",
+    "ThreatDetection",
 ]

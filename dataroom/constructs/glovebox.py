@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -86,6 +86,7 @@ class Glovebox(Construct):
                 f"{self.node.path}: availability_zones={list(availability_zones)!r}: expected two "
                 "or more distinct zones"
             )
+        _warn_of_zone_lookup(self)
         self.vpc = ec2.Vpc(
             self,
             "Resource",
@@ -256,6 +257,27 @@ class Glovebox(Construct):
     def permitted_bucket_count(self) -> int:
         """How many buckets the S3 endpoint policy names."""
         return len(self._room_buckets) + len(self._dataset_buckets)
+
+
+def _warn_of_zone_lookup(glovebox: Glovebox) -> None:
+    """Say so when aws-cdk-lib's Vpc will look the region's zones up in the account at synth.
+
+    The Vpc asks its stack for the zones even when given explicit ones (to check them); a plain
+    stack with an explicit account and region answers with a context look-up, which needs AWS
+    credentials at ``cdk synth``. ``DeployTimeZonesStack`` answers with ``Fn::GetAZs`` instead.
+    """
+    stack = Stack.of(glovebox)
+    agnostic = Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region)
+    overridden = type(stack).availability_zones is not Stack.availability_zones
+    key = f"availability-zones:account={stack.account}:region={stack.region}"
+    if agnostic or overridden or stack.node.try_get_context(key) is not None:
+        return
+    Annotations.of(glovebox).add_warning_v2(
+        "dataroom:glovebox-zone-lookup",
+        f"{stack.node.path} has an explicit environment, so aws-cdk-lib's Vpc looks its zones up "
+        "in the account at synth (AWS credentials needed); derive the stack from "
+        "dataroom.stacks.DeployTimeZonesStack to keep synthesis offline",
+    )
 
 
 def _endpoint_id(short_name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Environment, Fn, RemovalPolicy, Stack, Tags
+from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -51,6 +51,7 @@ from dataroom.naming import (
 from dataroom.policies.acknowledgements import acknowledge_room_stack
 from dataroom.spec.lifecycle import has_own_account
 from dataroom.spec.results import PUBLISHING_PHASES
+from dataroom.stacks.deploy_time_zones import DeployTimeZonesStack
 from dataroom.stacks.room_airlock import add_airlock
 
 #: The manifest's ``log_retention_days`` as CloudWatch Logs' retention values.
@@ -86,7 +87,7 @@ def tag_value(value: str) -> str:
     return _TAG_UNSAFE.sub("", value).strip()[:256]
 
 
-class DataRoomStack(Stack):
+class DataRoomStack(DeployTimeZonesStack):
     """Everything one room needs in its own account: glovebox, room key, buckets, tags (CHG-1).
 
     Rooms in phases that read production (exploration, production-a, production-b) get the
@@ -453,17 +454,6 @@ class DataRoomStack(Stack):
                 )
             )
         return role
-
-    @property
-    def availability_zones(self) -> list[str]:
-        """The first two zones of the region, resolved by CloudFormation at deploy time.
-
-        A stack with an explicit environment would otherwise look its zones up in the account at
-        synth time; ``Fn::GetAZs`` keeps ``cdk synth`` offline and free of credentials, and
-        avoids hard-coding zone names that differ between accounts.
-        """
-        azs = Fn.get_azs()
-        return [Fn.select(0, azs), Fn.select(1, azs)]
 
     @property
     def vpc(self) -> ec2.IVpc:

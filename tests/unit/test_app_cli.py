@@ -76,14 +76,16 @@ def test_cdk_cli_synthesizes_the_example_offline_without_credentials(tmp_path: P
     # Room: intermediate, results, access-log, trail-log, Config, evidence, airlock review and
     # export buckets; production: trail log and its access log.
     assert "acknowledged NIST.800.53.R5-S3BucketReplicationEnabled x10" in summary.stdout
-    assert (
-        "deploy: cdk deploy DataRoomStack  (with credentials for 222222222222/us-east-1)"
-        in summary.stdout
+    # Deploy hints name the reviewed assembly, room accounts first.
+    out = tmp_path / "out"
+    rooms_first = (
+        f"  wave 1: cdk deploy --app {out} --exclusively DataRoomStack  "
+        "(credentials for 222222222222/us-east-1)",
+        f"  wave 2: cdk deploy --app {out} --exclusively ProductionAccessStack  "
+        "(credentials for 111111111111/us-east-1)",
     )
-    assert (
-        "deploy: cdk deploy ProductionAccessStack  (with credentials for 111111111111/us-east-1)"
-        in summary.stdout
-    )
+    lines = summary.stdout.splitlines()
+    assert lines.index(rooms_first[0]) < lines.index(rooms_first[1])
 
 
 @pytest.mark.skipif(not CDK.exists(), reason="npm packages not installed (make setup)")
@@ -99,6 +101,24 @@ def test_cdk_cli_reports_a_bad_manifest_without_traceback(tmp_path: Path) -> Non
         and "rooms[0].account: '12345' is not a 12-digit AWS account id" in result.stderr
     )
     assert "Traceback" not in result.stderr and "jsii" not in result.stderr.lower()
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="npm packages not installed (make setup)")
+def test_cdk_cli_refuses_an_unknown_room_without_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(CDK), "synth", "--quiet", "--no-notices", "-c", "room=nope", "-o", str(tmp_path)],
+        cwd=ROOT,
+        env=_offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "-c room=nope: " in result.stderr and "expected one of: abnormal-process-exec" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
 
 
 def test_several_rooms_get_predictable_stack_names(context) -> None:
