@@ -1,4 +1,4 @@
-"""The ``dataroom`` command: validate a manifest, summarize, review, plan the deploy, audit."""
+"""The ``dataroom`` command: validate, summarize, review, plan the deploy, audit, run rooms."""
 
 from __future__ import annotations
 

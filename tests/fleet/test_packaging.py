@@ -28,7 +28,8 @@ def test_version_and_help_list_every_command(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
-    for command in ("validate", "summary", "review", "audit", "deploy-plan"):
+    commands = ("validate", "summary", "review", "audit", "workbench", "rooms", "unfreeze")
+    for command in (*commands, "retire", "export", "deploy-plan"):
         assert re.search(rf"^ +{re.escape(command)}\b", text, re.M), f"no {command} in --help"
     assert "docs/controls.md" in text
 
