@@ -33,7 +33,15 @@ def three_rooms() -> Manifest:
             principals=["arn:aws:iam::333333333333:role/DataScientist"],
         ),
         # A room in definition reads nothing: the production stack need not wait for it.
-        dict(first, name="churn-ideas", phase="definition", datasets=[], vpc_cidr="10.82.0.0/22"),
+        dict(
+            first,
+            name="churn-ideas",
+            phase="definition",
+            datasets=[],
+            vpc_cidr="10.82.0.0/22",
+            account="444444444444",
+            principals=["arn:aws:iam::444444444444:role/DataScientist"],
+        ),
     ]
     return parse_manifest(yaml.safe_dump(data), today=TODAY)
 
@@ -90,3 +98,33 @@ def test_all_rooms_production_waits_for_every_room_that_reads(
         "DataRoomStack-abnormal-process-exec",
         "DataRoomStack-lateral-movement",
     ]
+
+
+def test_selection_is_refused_when_production_pins_another_rooms_endpoint(
+    context: dict[str, object],
+) -> None:
+    # A room in the production account is pinned to its own stack's S3 endpoint id (PER-3): a
+    # one-room synth of another room cannot build that pin, so it refuses instead of dropping it.
+    data = yaml.safe_load(EXAMPLE.read_text())
+    first = data["rooms"][0]
+    production = str(data["production"]["account"])
+    shared = dict(
+        first,
+        name="in-production",
+        vpc_cidr="10.83.0.0/22",
+        account=production,
+        principals=[f"arn:aws:iam::{production}:role/DataScientist"],
+        monitoring={
+            **first.get("monitoring", {}),
+            "existing_guardduty_detector_id": "12abc34d567e8fa901bc2d34e56789f0",
+            "existing_config_recorder": True,
+        },
+    )
+    data["rooms"] = [first, shared]
+    manifest = parse_manifest(yaml.safe_dump(data), today=TODAY)
+    app = App(context={**context, "room": first["name"]})
+    with pytest.raises(RoomSelectionError, match=r"pins the reads of in-production .*PER-3"):
+        build_app(manifest, app=app, nag=False)
+    # The nearest allowed request: selecting the shared-account room itself builds its pin.
+    app = App(context={**context, "room": "in-production"})
+    build_app(manifest, app=app, nag=False)
