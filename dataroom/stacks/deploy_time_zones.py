@@ -12,7 +12,8 @@ class DeployTimeZonesStack(Stack):
     check them), and a stack with an explicit account and region answers with a context look-up:
     ``cdk synth`` then needs credentials for that account, or a ``cdk.context.json`` entry. This
     stack answers with ``Fn::GetAZs`` instead, so a :class:`~dataroom.constructs.Glovebox`
-    synthesizes offline, with the explicit zones it was given or the region's first two. ``DataRoomStack`` is one; derive a team's room stack from it.
+    synthesizes offline, with the explicit zones it was given or the region's first two.
+    ``DataRoomStack`` is one; derive a team's stack that holds a ``Glovebox`` from it.
     """
 
     @property
