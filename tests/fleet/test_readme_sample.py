@@ -40,6 +40,8 @@ def _real_output(assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
                 str(assembly),
                 "--manifest",
                 "examples/rooms.yaml",
+                "--baseline",
+                "examples/baseline.yaml",
                 "--out",
                 str(review),
                 "--today",
