@@ -171,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate = sub.add_parser("validate", help="check a room manifest without synthesizing")
     validate.add_argument("path")
     validate.add_argument(
-        "--baseline", help="the production baseline (default examples/baseline.yaml if present)"
+        "--baseline",
+        help="the production baseline (default: the packaged copy of examples/baseline.yaml)",
     )
     validate.add_argument(
         "--today", type=_date, help="judge expiry against this day, YYYY-MM-DD (default today)"
