@@ -166,8 +166,12 @@ class RoomLifecycle(Construct):
         self._topic = alert_topic
         self._delivery = alert_delivery
         # Expiry warnings and budget notifications must reach the room's owner and approvers.
+        # MON-6: an undeliverable notification lands in the alert delivery's watched queue.
+        dead_letters = alert_delivery.dead_letters if alert_delivery is not None else None
         for email in dict.fromkeys(notify_emails):
-            alert_topic.add_subscription(subscriptions.EmailSubscription(email))
+            alert_topic.add_subscription(
+                subscriptions.EmailSubscription(email, dead_letter_queue=dead_letters)
+            )
 
         self.freeze_policy = iam.ManagedPolicy(
             self,

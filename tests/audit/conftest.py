@@ -398,17 +398,17 @@ def complete_beyond_the_first_audit(
             IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
         )
         for rule in props["SecurityGroupEgress"]:
-            ec2.authorize_security_group_egress(
-                GroupId=group,
-                IpPermissions=[
-                    {
-                        "IpProtocol": rule["IpProtocol"],
-                        "FromPort": rule["FromPort"],
-                        "ToPort": rule["ToPort"],
-                        "IpRanges": [{"CidrIp": rule["CidrIp"]}],
-                    }
-                ],
-            )
+            permission: dict[str, Any] = {
+                "IpProtocol": rule["IpProtocol"],
+                "FromPort": rule["FromPort"],
+                "ToPort": rule["ToPort"],
+            }
+            if "CidrIp" in rule:
+                permission["IpRanges"] = [{"CidrIp": rule["CidrIp"]}]
+            else:  # the workbench's egress names the endpoints' security group (WBN-1)
+                group_id = resolve(rule["DestinationSecurityGroupId"])
+                permission["UserIdGroupPairs"] = [{"GroupId": group_id}]
+            ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[permission])
     for logical_id, props in _of_type(stack, "AWS::S3::Bucket"):
         bucket = resolve.physical[logical_id]
         rules = props.get("LifecycleConfiguration", {}).get("Rules")
