@@ -216,8 +216,10 @@ class FixtureResolver:
             return delimiter.join(self(p) for p in parts)
         if list(value) == ["Fn::GetAtt"]:
             logical_id, attribute = value["Fn::GetAtt"]
-            assert attribute == "Arn", value
             kind = self.stack.template["Resources"][logical_id]["Type"]
+            if (kind, attribute) == ("AWS::EC2::SecurityGroup", "GroupId"):
+                return self.physical[logical_id]
+            assert attribute == "Arn", value
             name, account, region = self.physical[logical_id], self.stack.account, self.stack.region
             return {
                 "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
@@ -225,6 +227,12 @@ class FixtureResolver:
                 "AWS::IAM::Role": f"arn:aws:iam::{account}:role/{name}",
                 "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{name}:*",
                 "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{account}:{name.rsplit('/', 1)[-1]}",
+                "AWS::Events::Rule": f"arn:aws:events:{region}:{account}:rule/{name}",
+                "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{account}:function:{name}",
+                "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{account}:table/{name}",
+                "AWS::IAM::ManagedPolicy": name,
+                "AWS::SNS::Topic": name,
+                "AWS::StepFunctions::StateMachine": name,
             }[kind]
         assert not any(k.startswith("Fn::") for k in value), value
         return {k: self(v) for k, v in value.items()}
