@@ -356,7 +356,7 @@ class RoomLifecycle(Construct):
 
         from dataroom.policies.lifecycle_acknowledgements import acknowledge_lifecycle
 
-        acknowledge_lifecycle(self)
+        acknowledge_lifecycle(self, notebook_arns=notebook_arns(stack))
 
     # --- public API ----------------------------------------------------------------------------
 
