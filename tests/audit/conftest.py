@@ -377,7 +377,7 @@ def complete_beyond_the_first_audit(
 ) -> None:
     """What moto drops or skips and the audit's class-2 and class-4 checks read.
 
-    Log groups' KMS keys, security groups' egress rules, bucket lifecycle and access logging,
+    Log groups' KMS keys, security groups' egress rules, notebooks' settings, bucket lifecycle and access logging,
     topic policies, SNS subscriptions, the Config recorder (recording) and the Athena workgroup, all from the
     template. The DNS firewall cannot be completed: moto 5.2 has no Route 53 Resolver firewall.
     """
@@ -417,6 +417,29 @@ def complete_beyond_the_first_audit(
                 group_id = resolve(rule["DestinationSecurityGroupId"])
                 permission["UserIdGroupPairs"] = [{"GroupId": group_id}]
             ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[permission])
+    sagemaker = client("sagemaker")
+    for logical_id, props in _of_type(stack, "AWS::SageMaker::NotebookInstance"):
+        # moto's CloudFormation keeps only the type and role: the notebook is created again, by
+        # the same name, with the template's network, key and access settings.
+        (name,) = (
+            n["NotebookInstanceName"]
+            for n in sagemaker.list_notebook_instances()["NotebookInstances"]
+            if n["NotebookInstanceArn"] == resolve.physical[logical_id]
+        )
+        sagemaker.stop_notebook_instance(NotebookInstanceName=name)
+        sagemaker.delete_notebook_instance(NotebookInstanceName=name)
+        sagemaker.create_notebook_instance(
+            NotebookInstanceName=name,
+            InstanceType=props["InstanceType"],
+            RoleArn=resolve(props["RoleArn"]),
+            SubnetId=resolve(props["SubnetId"]),
+            SecurityGroupIds=resolve(props["SecurityGroupIds"]),
+            KmsKeyId=resolve(props["KmsKeyId"]),
+            DirectInternetAccess=props["DirectInternetAccess"],
+            RootAccess=props["RootAccess"],
+            VolumeSizeInGB=props["VolumeSizeInGB"],
+            Tags=props.get("Tags", []),
+        )
     for logical_id, props in _of_type(stack, "AWS::S3::Bucket"):
         bucket = resolve.physical[logical_id]
         rules = props.get("LifecycleConfiguration", {}).get("Rules")
