@@ -720,6 +720,10 @@ class RoomLifecycle(Construct):
                 retry_attempts=2,
             )
         )
+        if self._delivery is not None:
+            # MON-6: a freeze that EventBridge cannot start raises an alarm, as every rule's.
+            self._delivery.watch_rule("BudgetFreeze", self.budget_freeze_rule)
+            self._delivery.watch_queue("LifecycleDeadLetters", self.dead_letters)
 
 
 def read_role_freeze_policy(scope: Construct, *, room_name: str) -> iam.ManagedPolicy:
