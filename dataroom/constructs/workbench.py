@@ -275,12 +275,13 @@ class Workbench(Construct):
             # interface) before anything it depends on: the VPC, every subnet with its route
             # table, every endpoint, its security group and rules, and the role's policies.
             # (Not the VPC construct as a whole: that holds CDK's default-SG custom resource.)
+            # (Its own subnet and security group are referenced, which orders them already.)
+            own_subnet = subnets[index % len(subnets)]
             for dependency in (
                 glovebox.vpc.node.default_child,
-                *subnets,
+                *(s for s in subnets if s is not own_subnet),
                 glovebox.s3_endpoint,
                 *glovebox.interface_endpoints.values(),
-                self.security_group,
             ):
                 assert dependency is not None
                 notebook.node.add_dependency(dependency)
