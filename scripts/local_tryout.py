@@ -161,8 +161,9 @@ def main() -> int:
             "\nWhat moto cannot model shows up above as 'missing' or 'drift': its CloudFormation "
             "skips trails, GuardDuty detectors, Config rules, bucket policies, DNS firewall, "
             "Athena workgroups, alarms and subscriptions, and drops bucket versioning, "
-            "public-access blocks, ownership controls, object lock and managed-policy "
-            "attachments. Against a real account the same command reports only real drift; "
+            "public-access blocks, ownership controls, object lock, managed-policy "
+            "attachments and the notebook's network settings (so it has direct internet). "
+            "Against a real account the same command reports only real drift; "
             "tests/audit creates the skipped resources with boto3 to show a clean audit."
         )
         return 0
