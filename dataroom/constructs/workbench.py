@@ -280,6 +280,8 @@ class Workbench(Construct):
             for dependency in (
                 glovebox.vpc.node.default_child,
                 *(s for s in subnets if s is not own_subnet),
+                # its own subnet's route table and association, which are not referenced
+                *(c for c in own_subnet.node.children if c is not own_subnet.node.default_child),
                 glovebox.s3_endpoint,
                 *glovebox.interface_endpoints.values(),
             ):
