@@ -281,7 +281,7 @@ class Workbench(Construct):
                 glovebox.vpc.node.default_child,
                 *(s for s in subnets if s is not own_subnet),
                 # its own subnet's route table and association, which are not referenced
-                *(c for c in own_subnet.node.children if c is not own_subnet.node.default_child),
+                *(c for c in own_subnet.node.children if not isinstance(c, ec2.CfnSubnet)),
                 glovebox.s3_endpoint,
                 *glovebox.interface_endpoints.values(),
             ):
