@@ -74,7 +74,16 @@ MOTO_DROPPED_CHECKS = frozenset(
 #: (resource type, check) that moto makes fail: it drops log groups' keys, and skips the trail,
 #: so the account has none the baseline's ``trail`` accepts.
 MOTO_DROPPED_TYPED_CHECKS = frozenset(
-    {("AWS::Logs::LogGroup", "KMS encryption"), ("baseline", "baseline trail")}
+    {
+        ("AWS::Logs::LogGroup", "KMS encryption"),
+        ("baseline", "baseline trail"),
+        # moto creates the workbench notebook from its type and role only: SageMaker's default
+        # DirectInternetAccess (Enabled), not the template's Disabled.
+        (
+            "AWS::SageMaker::NotebookInstance",
+            "no undeclared SageMaker notebook with direct internet",
+        ),
+    }
 )
 
 
@@ -369,7 +378,8 @@ def main() -> int:
             "\nWhat moto cannot model is counted apart above: its CloudFormation skips trails, "
             "GuardDuty detectors, Config rules, bucket policies, DNS firewall, Athena "
             "workgroups, alarms and subscriptions, and drops bucket versioning, public-access "
-            "blocks, ownership controls, object lock and managed-policy attachments; moto also "
+            "blocks, ownership controls, object lock, managed-policy attachments and the notebook's network settings (so it "
+            "has direct internet); moto also "
             "names log-group ARNs without ':*' and, on an update, keeps a role's old trust "
             "policy. A REAL finding is anything else: a resource "
             "that differs from its template or the baseline, as it would against a real "

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dataroom.controls.storage import PUBLIC_ACCESS_FLAGS as PUBLIC_ACCESS_FLAGS
+
 
 @dataclass(frozen=True)
 class Expectation:
@@ -34,13 +36,6 @@ LIVE_PEERING_STATES = frozenset(
 #: Transit gateway attachment states in which traffic flows or soon may.
 LIVE_ATTACHMENT_STATES = frozenset(
     {"initiating", "initiatingRequest", "pendingAcceptance", "pending", "available", "modifying"}
-)
-#: The S3 public access block flags, as CloudFormation and the S3 API both spell them.
-PUBLIC_ACCESS_FLAGS = (
-    "BlockPublicAcls",
-    "BlockPublicPolicy",
-    "IgnorePublicAcls",
-    "RestrictPublicBuckets",
 )
 #: Service names of interface endpoints that reach AWS itself (anything else is PrivateLink
 #: to someone's service: a path out of the room).

@@ -166,8 +166,12 @@ class RoomLifecycle(Construct):
         self._topic = alert_topic
         self._delivery = alert_delivery
         # Expiry warnings and budget notifications must reach the room's owner and approvers.
+        # MON-6: an undeliverable notification lands in the alert delivery's watched queue.
+        dead_letters = alert_delivery.dead_letters if alert_delivery is not None else None
         for email in dict.fromkeys(notify_emails):
-            alert_topic.add_subscription(subscriptions.EmailSubscription(email))
+            alert_topic.add_subscription(
+                subscriptions.EmailSubscription(email, dead_letter_queue=dead_letters)
+            )
 
         self.freeze_policy = iam.ManagedPolicy(
             self,
@@ -352,7 +356,7 @@ class RoomLifecycle(Construct):
 
         from dataroom.policies.lifecycle_acknowledgements import acknowledge_lifecycle
 
-        acknowledge_lifecycle(self)
+        acknowledge_lifecycle(self, notebook_arns=notebook_arns(stack))
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -716,6 +720,10 @@ class RoomLifecycle(Construct):
                 retry_attempts=2,
             )
         )
+        if self._delivery is not None:
+            # MON-6: a freeze that EventBridge cannot start raises an alarm, as every rule's.
+            self._delivery.watch_rule("BudgetFreeze", self.budget_freeze_rule)
+            self._delivery.watch_queue("LifecycleDeadLetters", self.dead_letters)
 
 
 def read_role_freeze_policy(scope: Construct, *, room_name: str) -> iam.ManagedPolicy:

@@ -7,7 +7,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnTag, Fn, Stack, Validations
+import jsii
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    AspectPriority,
+    Aspects,
+    CfnResource,
+    CfnTag,
+    Fn,
+    IAspect,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_codeartifact as codeartifact
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -15,7 +27,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.glovebox import Glovebox
@@ -263,12 +275,15 @@ class Workbench(Construct):
             # interface) before anything it depends on: the VPC, every subnet with its route
             # table, every endpoint, its security group and rules, and the role's policies.
             # (Not the VPC construct as a whole: that holds CDK's default-SG custom resource.)
+            # (Its own subnet and security group are referenced, which orders them already.)
+            own_subnet = subnets[index % len(subnets)]
             for dependency in (
                 glovebox.vpc.node.default_child,
-                *subnets,
+                *(s for s in subnets if s is not own_subnet),
+                # its own subnet's route table and association, which are not referenced
+                *(c for c in own_subnet.node.children if not isinstance(c, ec2.CfnSubnet)),
                 glovebox.s3_endpoint,
                 *glovebox.interface_endpoints.values(),
-                self.security_group,
             ):
                 assert dependency is not None
                 notebook.node.add_dependency(dependency)
@@ -276,6 +291,11 @@ class Workbench(Construct):
                 notebook.node.add_dependency(policy)
             notebook.node.add_dependency(self.access_policy)
             self.notebooks[user] = notebook
+        # Endpoints other constructs add to the glovebox later (the airlock's) come first too.
+        Aspects.of(glovebox).add(
+            _NotebooksAfterEndpoints(list(self.notebooks.values())),
+            priority=AspectPriority.MUTATING,
+        )
 
         self._guardrails(stack, boundary, encryption_key)
         self.stop_rule = alerts.add_rule(
@@ -751,3 +771,16 @@ def no_workbench_statement() -> iam.PolicyStatement:
         actions=[CREATE, UPDATE, PRESIGNED_URL, *STUDIO_AND_LIFECYCLE],
         resources=["*"],
     )
+
+
+@jsii.implements(IAspect)
+class _NotebooksAfterEndpoints:
+    """Makes every notebook depend on every VPC endpoint of the glovebox, whenever added."""
+
+    def __init__(self, notebooks: list[CfnResource]) -> None:
+        self._notebooks = notebooks
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, ec2.CfnVPCEndpoint):
+            for notebook in self._notebooks:
+                notebook.node.add_dependency(node)

@@ -15,11 +15,13 @@ from dataroom.baseline import Baseline
 from dataroom.policies.rules import exp1_export_writers, exp1_review_scan_gate
 from dataroom.policies.rules.base import RuleContext, tags
 from dataroom.policies.rules.exp_airlock_policy import BUCKET_TAG, ROLE_TAG
+from dataroom.review.airlock_roles import airlock_internal_trust
+from dataroom.review.airlock_roles import tagged as _tagged
 from dataroom.template_policy import as_list, statements
 
 if TYPE_CHECKING:
     from dataroom.review.assembly import StackTemplate
-    from dataroom.review.threats import ControlResult, RoomContext
+    from dataroom.review.results import ControlResult, RoomContext
 
 __all__ = [
     "EXPORTS_KIND",
@@ -42,29 +44,6 @@ def _role_names(stack: StackTemplate) -> dict[str, str]:
         kind = tags(role).get(ROLE_TAG)
         out[lid] = str(props.get("RoleName") or (f"airlock {kind} role" if kind else lid))
     return out
-
-
-def _tagged(stack: StackTemplate, kind: str, tag: str, value: str) -> str | None:
-    for lid, resource in stack.resources(kind):
-        if tags(resource).get(tag) == value:
-            return lid
-    return None
-
-
-def airlock_internal_trust(stack: StackTemplate, role: str, principal: str) -> bool:
-    """Whether ``role`` is the airlock's release role and ``principal`` its state machine's role.
-
-    That trust is no way into the room: the pipeline role is assumable by Step Functions of the
-    room account only, and it assumes the release role for the release step alone. EXP-1 checks
-    the release role trusts nothing else.
-    """
-    resources = stack.resources_by_id
-    pipeline = _tagged(stack, "AWS::IAM::Role", ROLE_TAG, "pipeline")
-    return (
-        tags(resources.get(role, {})).get(ROLE_TAG) == "release"
-        and pipeline is not None
-        and principal == stack.role_arn(pipeline)
-    )
 
 
 def _release_trusts_only_the_pipeline(stack: StackTemplate) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataroom.controls.identity import READ_ACTIONS as CATALOGUE_READ_ACTIONS
-from dataroom.review.airlock import airlock_internal_trust
+from dataroom.review.airlock_roles import airlock_internal_trust
 from dataroom.review.assembly import StackTemplate, action_matches, as_list, statements
 
 __all__ = [

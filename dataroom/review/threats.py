@@ -10,23 +10,34 @@ template's roles; IAM-1 expects ``aws:PrincipalOrgID`` when the manifest names a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from dataroom.baseline import Baseline
 from dataroom.controls import CONTROLS
 from dataroom.controls.identity import BOUNDARY_DENY_FAMILIES
 from dataroom.controls.judge import boundary_escapes
 from dataroom.controls.storage import ACLS_DISABLED, PUBLIC_ACCESS_FLAGS
-from dataroom.manifest import Manifest, Room
 from dataroom.review.airlock import detect_exp1, detect_exp2
 from dataroom.review.assembly import StackTemplate, as_list, refers_to, statements
 from dataroom.review.facts import monitoring_facts
 from dataroom.review.gate_verdicts import GATE_ONLY_CONTROLS, gate_findings
-from dataroom.review.graph import READ_ACTIONS, AccessGraph, Node
+from dataroom.review.graph import READ_ACTIONS
+from dataroom.review.results import (
+    BY_MANIFEST,
+    MISSING,
+    NOT_APPLICABLE,
+    PRESENT,
+    Check,
+    ControlResult,
+    RoomContext,
+)
+from dataroom.review.workbench import wbn1, wbn2, wbn3, wbn4
 
 __all__ = [
+    "BY_MANIFEST",
     "CONTROL_TITLES",
+    "MISSING",
+    "NOT_APPLICABLE",
+    "PRESENT",
     "STRIDE",
     "Check",
     "ControlResult",
@@ -34,11 +45,6 @@ __all__ = [
     "detect_controls",
     "threat_map",
 ]
-
-PRESENT = "present"
-MISSING = "missing"
-NOT_APPLICABLE = "not-applicable"
-BY_MANIFEST = "checked-by-manifest"
 
 #: DESIGN.md's threat map: threat -> (control id, aspect of the control or None, note).
 STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
@@ -87,115 +93,6 @@ STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
         (("IAM-5", None, ""), ("IAM-6", None, ""), ("WBN-1", "root", "no root on notebooks")),
     ),
 )
-
-
-@dataclass(frozen=True)
-class Check:
-    """One thing a detector verified."""
-
-    aspect: str
-    ok: bool
-    detail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"aspect": self.aspect, "ok": self.ok, "detail": self.detail}
-
-
-@dataclass
-class ControlResult:
-    """A detector's verdict on one control in one room."""
-
-    control: str
-    checks: list[Check] = field(default_factory=list)
-    note: str = ""
-    by_manifest: bool = False
-
-    @property
-    def status(self) -> str:
-        if self.by_manifest:
-            return BY_MANIFEST
-        if not self.checks:
-            return NOT_APPLICABLE
-        return PRESENT if all(c.ok for c in self.checks) else MISSING
-
-    @property
-    def present(self) -> bool:
-        """True unless the control is missing (not applicable counts as not missing)."""
-        return self.status != MISSING
-
-    @property
-    def missing(self) -> list[str]:
-        return [c.detail for c in self.checks if not c.ok]
-
-    def aspect_status(self, aspect: str | None) -> str:
-        if aspect is None or self.status in (NOT_APPLICABLE, BY_MANIFEST):
-            return self.status
-        checks = [c for c in self.checks if c.aspect == aspect]
-        if not checks:
-            return self.status
-        return PRESENT if all(c.ok for c in checks) else MISSING
-
-    def check(self, aspect: str, ok: bool, detail: str) -> None:
-        self.checks.append(Check(aspect, bool(ok), detail))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "control": self.control,
-            "title": CONTROL_TITLES.get(self.control, ""),
-            "status": self.status,
-            "note": self.note,
-            "checks": [c.to_json() for c in self.checks],
-            "missing": self.missing,
-        }
-
-
-@dataclass(frozen=True)
-class RoomContext:
-    """Everything a detector may look at for one room."""
-
-    manifest: Manifest
-    room: Room
-    stack: StackTemplate
-    production: tuple[StackTemplate, ...]
-    graph: AccessGraph
-    network: dict[str, Any]
-    monitoring: dict[str, Any]
-    #: The production baseline the gate compares with (DRF-2); None: strict in-memory defaults.
-    baseline: Baseline | None = None
-
-    @property
-    def read_roles(self) -> list[Node]:
-        return self.graph.of_kind("read-role")
-
-    def buckets(self) -> list[str]:
-        return [lid for lid, _ in self.stack.resources("AWS::S3::Bucket")]
-
-    def log_target_buckets(self) -> set[str]:
-        """Buckets other buckets deliver access logs to (SSE-S3 is required there)."""
-        out: set[str] = set()
-        for _, resource in self.stack.resources("AWS::S3::Bucket"):
-            logging = resource.get("Properties", {}).get("LoggingConfiguration", {})
-            for lid in self.buckets():
-                if refers_to(logging.get("DestinationBucketName"), lid):
-                    out.add(lid)
-        return out
-
-    def data_buckets(self) -> list[str]:
-        """Room buckets the S3 endpoint policy admits: where room data lives."""
-        out: list[str] = []
-        for endpoint in self.network["endpoints"]:
-            if endpoint["service"] != "s3":
-                continue
-            resources = " ".join(r for s in endpoint["policy"] for r in s["resources"])
-            out.extend(b for b in self.buckets() if f"<{b}.Arn>" in resources)
-        return sorted(set(out))
-
-    def bucket_policy(self, bucket: str) -> list[dict[str, Any]]:
-        for _, resource in self.stack.resources("AWS::S3::BucketPolicy"):
-            props = resource.get("Properties", {})
-            if refers_to(props.get("Bucket"), bucket):
-                return statements(props.get("PolicyDocument"))
-        return []
 
 
 def _condition_keys(statement: dict[str, Any]) -> set[str]:
@@ -771,8 +668,6 @@ def _chg2(ctx: RoomContext, r: ControlResult) -> None:
     )
 
 
-from dataroom.review import workbench  # noqa: E402 - its detectors take this module's types
-
 DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
     "IAM-1": _iam1,
     "IAM-3": _iam3,
@@ -790,10 +685,10 @@ DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
     "NET-6": _net6,
     "QRY-1": _qry1,
     "CHG-2": _chg2,
-    "WBN-1": workbench.wbn1,
-    "WBN-2": workbench.wbn2,
-    "WBN-3": workbench.wbn3,
-    "WBN-4": workbench.wbn4,
+    "WBN-1": wbn1,
+    "WBN-2": wbn2,
+    "WBN-3": wbn3,
+    "WBN-4": wbn4,
     "EXP-1": detect_exp1,
     "EXP-2": detect_exp2,
 }

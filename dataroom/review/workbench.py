@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from dataroom.review.assembly import StackTemplate, as_list, refers_to, statements
 
 if TYPE_CHECKING:
-    from dataroom.review.threats import ControlResult, RoomContext
+    from dataroom.review.results import ControlResult, RoomContext
 
 __all__ = ["WORKBENCH_TITLES", "wbn1", "wbn2", "wbn3", "wbn4", "workbench_facts"]
 

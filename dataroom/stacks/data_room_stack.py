@@ -222,7 +222,16 @@ class DataRoomStack(DeployTimeZonesStack):
             alert_delivery=self.alerts.delivery,
         )
         # EXP-1, EXP-2: the export airlock, when the manifest gives the room one.
-        self.airlock = add_airlock(self)
+        self.airlock = add_airlock(
+            self,
+            room=room,
+            encryption_key=self.room_key.key,
+            storage=self.storage,
+            glovebox=self.glovebox,
+            boundary=self.boundary.policy,
+            scientist_role=self.scientist_role,
+            trail=self.trail,
+        )
 
         tags = {
             "dataroom:room": room.name,

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 
+from dataroom.constructs import Glovebox, RoomStorage
 from dataroom.constructs.airlock import Airlock
+from dataroom.constructs.audit_trail import AuditTrail
 from dataroom.local import is_local
+from dataroom.manifest import Room
 from dataroom.policies.airlock_acknowledgements import acknowledge_airlock
-
-if TYPE_CHECKING:
-    from dataroom.stacks.data_room_stack import DataRoomStack
 
 
 def approver_role_name(room_name: str) -> str:
@@ -36,13 +35,24 @@ def export_bucket_name(room_name: str, account: str, region: str) -> str:
     return f"dataroom-{room_name}-exports-{account}-{region}"[:63].rstrip("-")
 
 
-def add_airlock(stack: DataRoomStack) -> Airlock | None:
-    """Give ``stack`` its room's airlock when the manifest asks for one (``rooms[].airlock``).
+def add_airlock(
+    stack: Stack,
+    *,
+    room: Room,
+    encryption_key: kms.IKey,
+    storage: RoomStorage,
+    glovebox: Glovebox,
+    boundary: iam.ManagedPolicy,
+    scientist_role: iam.IRole,
+    trail: AuditTrail,
+) -> Airlock | None:
+    """Give ``stack`` (the room's DataRoomStack) its room's airlock when the manifest asks for one
+    (``rooms[].airlock``).
 
     The scientist role may request; the approver role (manifest approvers only) may decide; the
-    glovebox reaches the table and Step Functions through its own endpoints.
+    glovebox reaches the table and Step Functions through its own endpoints. The stack's parts
+    are passed one by one so that this module never imports the stack module (no import cycle).
     """
-    room = stack.room
     spec = room.airlock
     if spec is None:
         return None
@@ -57,9 +67,9 @@ def add_airlock(stack: DataRoomStack) -> Airlock | None:
     airlock = Airlock(
         stack,
         "Airlock",
-        encryption_key=stack.room_key.key,
-        results_bucket=stack.storage.results_bucket,
-        access_logs_bucket=stack.storage.access_logs_bucket,
+        encryption_key=encryption_key,
+        results_bucket=storage.results_bucket,
+        access_logs_bucket=storage.access_logs_bucket,
         approvers=room.approvers,
         consumers=consumers,
         approver_principals=approver_principals,
@@ -70,15 +80,15 @@ def add_airlock(stack: DataRoomStack) -> Airlock | None:
         request_ttl=Duration.days(spec.request_ttl_days),
         # Local mode only: moto cannot deploy a GuardDuty Malware Protection plan.
         malware_protection=not is_local(stack),
-        vpc=stack.glovebox.vpc,
-        boundary=stack.boundary.policy,
+        vpc=glovebox.vpc,
+        boundary=boundary,
     )
     # The state machine copies pinned versions out of the results bucket from the service side.
-    stack.storage.trust_role(airlock.pipeline_role)
-    stack.glovebox.add_interface_endpoint(ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS)
-    airlock.grant_request(stack.scientist_role)
+    storage.trust_role(airlock.pipeline_role)
+    glovebox.add_interface_endpoint(ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS)
+    airlock.grant_request(scientist_role)
     # Every read of a review copy and every write and read of an export is attributable (EXP-2).
     for bucket in (airlock.review_bucket, airlock.export_bucket):
-        stack.trail.add_s3_data_events(bucket)
-    acknowledge_airlock(airlock, requesters=[stack.scientist_role])
+        trail.add_s3_data_events(bucket)
+    acknowledge_airlock(airlock, requesters=[scientist_role])
     return airlock

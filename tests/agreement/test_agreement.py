@@ -9,6 +9,7 @@ and below (``test_a_sibling_stack_is_reported_by_both``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -264,6 +265,77 @@ def _short_retention(room: Template, _: Template) -> None:
     props(room, "AWS::Logs::LogGroup", "GloveboxFlowLogs")["RetentionInDays"] = 30
 
 
+def _permission_unbound(room: Template, _: Template) -> None:
+    props(room, "AWS::Lambda::Permission", "RemediationTriggerAllow").pop("SourceArn")
+
+
+def _perimeter_detached(room: Template, _: Template) -> None:
+    scientist = lid_of(room, "AWS::IAM::Role", "ScientistRole")
+    perimeter = props(room, "AWS::IAM::ManagedPolicy", "Perimeter")
+    perimeter["Roles"] = [r for r in perimeter["Roles"] if r != {"Ref": scientist}]
+    props(room, "AWS::IAM::Role", "ScientistRole").setdefault("Policies", []).append(
+        {"PolicyName": "Snapshots", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ec2:ModifySnapshotAttribute", "Resource": "*"}]}}
+    )  # fmt: skip
+
+
+def _endpoint_presence_only(room: Template, _: Template) -> None:
+    props(room, "AWS::IAM::Role", "ScientistRole").setdefault("Policies", []).append(
+        {"PolicyName": "ThroughSomeEndpoint", "PolicyDocument": {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                        "Condition": {"Null": {"aws:SourceVpce": "false"}}}]}}
+    )  # fmt: skip
+
+
+def _notebook_root(room: Template, _: Template) -> None:
+    props(room, "AWS::SageMaker::NotebookInstance", "WorkbenchNotebook")["RootAccess"] = "Enabled"
+
+
+def _mirror_open_to_the_account(room: Template, _: Template) -> None:
+    document = props(room, "AWS::CodeArtifact::Repository", "WorkbenchRepository")[
+        "PermissionsPolicyDocument"
+    ]
+    document["Statement"] = [
+        s for s in document["Statement"] if s.get("Sid") != "OnlyTheRoomsWorkbenchRole"
+    ]
+
+
+def _notebook_endpoint_removed(room: Template, _: Template) -> None:
+    del room["Resources"][lid_of(room, "AWS::EC2::VPCEndpoint", "GloveboxNotebookEndpoint")]
+
+
+def _export_writable_by_all(room: Template, _: Template) -> None:
+    document = props(room, "AWS::S3::BucketPolicy", "AirlockExportPolicy")["PolicyDocument"]
+    document["Statement"] = [
+        s for s in document["Statement"] if "aws:PrincipalArn" not in json.dumps(s)
+    ]
+
+
+def _unnamed_access_point(room: Template, _: Template) -> None:
+    add(room, "Share", "AWS::S3::AccessPoint", Name="share",
+        Bucket={"Ref": lid_of(room, "AWS::S3::Bucket", "StorageResults")})  # fmt: skip
+
+
+def _dal_every_tenant(room: Template, _: Template) -> None:
+    # The example room publishes no DAL: the metadata says what a phase-B manifest would ask for.
+    results = room.setdefault("Metadata", {}).setdefault("dataroom", {}).setdefault("results", {})
+    results["phase"] = "production-b"
+    results["dal"] = {"tenant_tag": "tenant", "tenants": ["acme", "globex"]}
+    results.setdefault("access_points", {})["dal"] = {"kind": "dal", "principals": []}
+    bucket = lid_of(room, "AWS::S3::Bucket", "StorageResults")
+    add(room, "Dal", "AWS::S3::AccessPoint", Name="dal", Bucket={"Ref": bucket}, Policy={
+        "Statement": [{"Sid": "Read", "Effect": "Allow", "Principal": {"AWS": "*"},
+                       "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/object/*"}]})  # fmt: skip
+
+
+def _freeze_schedule_disabled(room: Template, _: Template) -> None:
+    props(room, "AWS::Scheduler::Schedule", "LifecycleFreezeAtExpiry")["State"] = "DISABLED"
+
+
+def _budget_action_removed(room: Template, _: Template) -> None:
+    del room["Resources"][lid_of(room, "AWS::Budgets::BudgetsAction")]
+
+
 #: (control, weakening, class of the weakening)
 TABLE: list[tuple[str, Weakening, str]] = [
     ("NET-1", _igw, "added resource"),
@@ -306,6 +378,17 @@ TABLE: list[tuple[str, Weakening, str]] = [
     ("QRY-1", _workgroup_unenforced, "escape hatch"),
     ("CHG-4", _plain_prior, "escape hatch"),
     ("DRF-2", _short_retention, "escape hatch"),
+    ("PER-1", _permission_unbound, "escape hatch"),
+    ("PER-2", _perimeter_detached, "library source"),
+    ("PER-3", _endpoint_presence_only, "escape hatch"),
+    ("WBN-1", _notebook_root, "escape hatch"),
+    ("WBN-2", _mirror_open_to_the_account, "escape hatch"),
+    ("WBN-4", _notebook_endpoint_removed, "resource removed"),
+    ("EXP-1", _export_writable_by_all, "escape hatch"),
+    ("PHS-1", _unnamed_access_point, "added resource"),
+    ("PHS-2", _dal_every_tenant, "added resource"),
+    ("LCY-1", _freeze_schedule_disabled, "escape hatch"),
+    ("LCY-2", _budget_action_removed, "resource removed"),
 ]
 
 

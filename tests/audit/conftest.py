@@ -216,8 +216,10 @@ class FixtureResolver:
             return delimiter.join(self(p) for p in parts)
         if list(value) == ["Fn::GetAtt"]:
             logical_id, attribute = value["Fn::GetAtt"]
-            assert attribute == "Arn", value
             kind = self.stack.template["Resources"][logical_id]["Type"]
+            if (kind, attribute) == ("AWS::EC2::SecurityGroup", "GroupId"):
+                return self.physical[logical_id]
+            assert attribute == "Arn", value
             name, account, region = self.physical[logical_id], self.stack.account, self.stack.region
             return {
                 "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
@@ -225,6 +227,12 @@ class FixtureResolver:
                 "AWS::IAM::Role": f"arn:aws:iam::{account}:role/{name}",
                 "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{name}:*",
                 "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{account}:{name.rsplit('/', 1)[-1]}",
+                "AWS::Events::Rule": f"arn:aws:events:{region}:{account}:rule/{name}",
+                "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{account}:function:{name}",
+                "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{account}:table/{name}",
+                "AWS::IAM::ManagedPolicy": name,
+                "AWS::SNS::Topic": name,
+                "AWS::StepFunctions::StateMachine": name,
             }[kind]
         assert not any(k.startswith("Fn::") for k in value), value
         return {k: self(v) for k, v in value.items()}
@@ -369,7 +377,7 @@ def complete_beyond_the_first_audit(
 ) -> None:
     """What moto drops or skips and the audit's class-2 and class-4 checks read.
 
-    Log groups' KMS keys, security groups' egress rules, bucket lifecycle and access logging,
+    Log groups' KMS keys, security groups' egress rules, notebooks' settings, bucket lifecycle and access logging,
     topic policies, SNS subscriptions, the Config recorder (recording) and the Athena workgroup, all from the
     template. The DNS firewall cannot be completed: moto 5.2 has no Route 53 Resolver firewall.
     """
@@ -398,17 +406,40 @@ def complete_beyond_the_first_audit(
             IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
         )
         for rule in props["SecurityGroupEgress"]:
-            ec2.authorize_security_group_egress(
-                GroupId=group,
-                IpPermissions=[
-                    {
-                        "IpProtocol": rule["IpProtocol"],
-                        "FromPort": rule["FromPort"],
-                        "ToPort": rule["ToPort"],
-                        "IpRanges": [{"CidrIp": rule["CidrIp"]}],
-                    }
-                ],
-            )
+            permission: dict[str, Any] = {
+                "IpProtocol": rule["IpProtocol"],
+                "FromPort": rule["FromPort"],
+                "ToPort": rule["ToPort"],
+            }
+            if "CidrIp" in rule:
+                permission["IpRanges"] = [{"CidrIp": rule["CidrIp"]}]
+            else:  # the workbench's egress names the endpoints' security group (WBN-1)
+                group_id = resolve(rule["DestinationSecurityGroupId"])
+                permission["UserIdGroupPairs"] = [{"GroupId": group_id}]
+            ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[permission])
+    sagemaker = client("sagemaker")
+    for logical_id, props in _of_type(stack, "AWS::SageMaker::NotebookInstance"):
+        # moto's CloudFormation keeps only the type and role: the notebook is created again, by
+        # the same name, with the template's network, key and access settings.
+        (name,) = (
+            n["NotebookInstanceName"]
+            for n in sagemaker.list_notebook_instances()["NotebookInstances"]
+            if n["NotebookInstanceArn"] == resolve.physical[logical_id]
+        )
+        sagemaker.stop_notebook_instance(NotebookInstanceName=name)
+        sagemaker.delete_notebook_instance(NotebookInstanceName=name)
+        sagemaker.create_notebook_instance(
+            NotebookInstanceName=name,
+            InstanceType=props["InstanceType"],
+            RoleArn=resolve(props["RoleArn"]),
+            SubnetId=resolve(props["SubnetId"]),
+            SecurityGroupIds=resolve(props["SecurityGroupIds"]),
+            KmsKeyId=resolve(props["KmsKeyId"]),
+            DirectInternetAccess=props["DirectInternetAccess"],
+            RootAccess=props["RootAccess"],
+            VolumeSizeInGB=props["VolumeSizeInGB"],
+            Tags=props.get("Tags", []),
+        )
     for logical_id, props in _of_type(stack, "AWS::S3::Bucket"):
         bucket = resolve.physical[logical_id]
         rules = props.get("LifecycleConfiguration", {}).get("Rules")

@@ -134,6 +134,9 @@ def _s3(
         "aws:PrincipalIsAWSService": "false",
         "aws:SecureTransport": "true",
         "s3:TlsVersion": "1.3",
+        # Both buckets are the room's: the perimeter's writes-outside-the-account deny (PER-2),
+        # attached to every room role, reads this key, which AWS always sets.
+        "aws:ResourceAccount": ROOM,
     }
     if action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging") and tag:
         context["s3:ExistingObjectTag/GuardDutyMalwareScanStatus"] = tag

@@ -339,8 +339,13 @@ def test_owner_and_approvers_get_the_warnings(room_template_json) -> None:
         for r in room_template_json["Resources"].values()
         if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "email"
     }
-    # The example's security approver gets every alert already; its owner is added.
-    assert subscribed == {"security-lead@example.com", "scientist@example.com"}
+    # The example's security approver gets every alert already; its owner and its other
+    # approver are added.
+    assert subscribed == {
+        "security-lead@example.com",
+        "scientist@example.com",
+        "data-protection@example.com",
+    }
 
 
 def test_production_read_role_freeze_is_ready_to_attach(example_app) -> None:

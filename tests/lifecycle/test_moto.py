@@ -294,9 +294,17 @@ def manifest(tmp_path: Path, *rooms: tuple[str, str, str]) -> Path:
         " tenancy: single-tenant}",
         "rooms:",
     ]
-    for name, phase, expires in rooms:
+    for index, (name, phase, expires) in enumerate(rooms):
+        if index:
+            # One detector and one recorder per account and region: later rooms adopt them.
+            lines += [
+                f"  - name: {name}",
+                "    monitoring: {existing_guardduty_detector_id: "
+                "12abc34d567e8fa901bc2d34e56789f0, existing_config_recorder: true}",
+            ]
+        else:
+            lines += [f"  - name: {name}"]
         lines += [
-            f"  - name: {name}",
             f"    account: '{ACCOUNT}'",
             f"    phase: {phase}",
             "    hypothesis: Cluster analysis separates deploys from intrusions",

@@ -105,6 +105,10 @@ def test_a_justification_without_a_retired_room_is_refused() -> None:
 def test_rooms_sharing_the_production_account_are_exempt() -> None:
     shared = BASE.replace('"222222222222"', '"111111111111"').replace(
         "arn:aws:iam::222222222222", "arn:aws:iam::111111111111"
+    ) + (
+        # A room in production's account and region adopts production's detector and recorder.
+        "    monitoring: {existing_guardduty_detector_id: 12abc34d567e8fa901bc2d34e56789f0,\n"
+        "                 existing_config_recorder: true}\n"
     )
     retired = RETIRED.replace("222222222222", "111111111111")
     manifest = parse_manifest(shared + retired, source="rooms.yaml", today=TODAY)

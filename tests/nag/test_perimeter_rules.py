@@ -12,7 +12,7 @@ import pytest
 
 from dataroom.baseline import Baseline
 from dataroom.policies.rules import (
-    per1_service_source,
+    per1_service_principal_source,
     per2_called_via_scoped,
     per2_sharing_without_boundary,
     per3_endpoint_pinned,
@@ -66,7 +66,7 @@ EVENTS_PUBLISH = {
 )
 def test_per1_bound_service_principal_is_compliant(condition: dict[str, Any]) -> None:
     resources = _topic_policy({**EVENTS_PUBLISH, "Condition": condition})
-    assert _judge(per1_service_source, resources, "P") == []
+    assert _judge(per1_service_principal_source, resources, "P") == []
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_per1_unbound_service_principal_is_caught(condition: Any, why: str) -> N
     statement = dict(EVENTS_PUBLISH)
     if condition:
         statement["Condition"] = condition
-    found = _judge(per1_service_source, _topic_policy(statement), "P")
+    found = _judge(per1_service_principal_source, _topic_policy(statement), "P")
     assert found and "events.amazonaws.com without aws:SourceAccount" in found[0], why
 
 
@@ -103,7 +103,7 @@ def test_per1_key_policy_and_lambda_permission() -> None:
             },
         }
     }
-    assert _judge(per1_service_source, key, "K") == [
+    assert _judge(per1_service_principal_source, key, "K") == [
         "KeyPolicy Publishers: events.amazonaws.com without aws:SourceAccount/aws:SourceArn"
     ]
     permission: dict[str, Any] = {
@@ -112,9 +112,9 @@ def test_per1_key_policy_and_lambda_permission() -> None:
             "Properties": {"Principal": "events.amazonaws.com", "Action": "lambda:InvokeFunction"},
         }
     }
-    assert _judge(per1_service_source, permission, "L")
+    assert _judge(per1_service_principal_source, permission, "L")
     permission["L"]["Properties"]["SourceArn"] = {"Fn::GetAtt": ["Rule", "Arn"]}
-    assert _judge(per1_service_source, permission, "L") == []
+    assert _judge(per1_service_principal_source, permission, "L") == []
 
 
 def test_per1_deny_and_account_principals_are_not_its_business() -> None:
@@ -122,7 +122,7 @@ def test_per1_deny_and_account_principals_are_not_its_business() -> None:
         {**EVENTS_PUBLISH, "Effect": "Deny"},
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "*"},
     )
-    assert _judge(per1_service_source, resources, "P") == []
+    assert _judge(per1_service_principal_source, resources, "P") == []
 
 
 # --- PER-3 -------------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ def test_docs_list_every_way_out_and_rule() -> None:
     for action, sid, _ in CLOSED_ELSEWHERE:
         assert f"`{action}` | `{sid}`" in text
     for rule in (
-        per1_service_source,
+        per1_service_principal_source,
         per2_called_via_scoped,
         per2_sharing_without_boundary,
         per3_endpoint_pinned,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from dataroom.baseline import Baseline
-from dataroom.policies.rules import phs1_results_readers, phs2_dal_tenant
+from dataroom.policies.rules import phs1_results_readers, phs2_dal_tenant_prefix
 from dataroom.policies.rules.base import RuleContext
 
 ACCOUNT = "333333333333"
@@ -189,7 +189,7 @@ def test_phs1_bucket_policy_non_compliant(principal: str, condition: Any, expect
 
 def test_phs2_compliant_tenant_point() -> None:
     assert (
-        phs2_dal_tenant.check(
+        phs2_dal_tenant_prefix.check(
             _ctx(_point("room-dal", READER, TENANT), _metadata("production-b", dal=True))
         )
         == []
@@ -198,7 +198,7 @@ def test_phs2_compliant_tenant_point() -> None:
 
 def test_phs2_not_applicable_to_consumer_points() -> None:
     assert (
-        phs2_dal_tenant.check(
+        phs2_dal_tenant_prefix.check(
             _ctx(_point("room-triage", TRIAGE), _metadata("production-b", dal=True))
         )
         is None
@@ -207,7 +207,7 @@ def test_phs2_not_applicable_to_consumer_points() -> None:
 
 def test_phs2_non_compliant_whole_bucket() -> None:
     point = _point("room-dal", READER, "")
-    findings = phs2_dal_tenant.check(_ctx(point, _metadata("production-b", dal=True)))
+    findings = phs2_dal_tenant_prefix.check(_ctx(point, _metadata("production-b", dal=True)))
     assert isinstance(findings, list)
     assert any("outside the caller's tenant prefix" in f for f in findings), findings
     assert any("list outside" in f for f in findings), findings
@@ -219,7 +219,7 @@ def test_phs2_non_compliant_fixed_other_prefix() -> None:
     point["Properties"]["Policy"]["Statement"][0]["Resource"] = (
         f"{AP}/room-dal/object/tenant=acme/*"
     )
-    findings = phs2_dal_tenant.check(_ctx(point, _metadata("production-b", dal=True)))
+    findings = phs2_dal_tenant_prefix.check(_ctx(point, _metadata("production-b", dal=True)))
     assert isinstance(findings, list) and any("tenant=acme/" in f for f in findings), findings
 
 

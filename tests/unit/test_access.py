@@ -132,27 +132,6 @@ def test_iam4_every_allow_and_the_trust_stop_at_expiry(prod_template) -> None:
 def test_iam6_non_data_phases_get_no_production_role(phase: str, context) -> None:
     data = yaml.safe_load(EXAMPLE.read_text())
     data["rooms"][0]["phase"] = phase
-    # Production phases publish results (PHS-1/PHS-2): a consumer, and in B the DAL.
-    data["rooms"][0]["results"] = {
-        "internal_consumers": [
-            {
-                "name": "triage",
-                "role_arn": "arn:aws:iam::111111111111:role/SocTriageConsole",
-                "vpce_id": "vpce-0a1b2c3d4e5f60718",
-            }
-        ],
-        **(
-            {
-                "dal": {
-                    "role_arn": "arn:aws:iam::111111111111:role/CustomerDal",
-                    "vpce_id": "vpce-0fedcba9876543210",
-                },
-                "phase_b_justification": "Phase A ran under SEC-1233 with the same model.",
-            }
-            if phase == "production-b"
-            else {}
-        ),
-    }
     manifest = parse_manifest(yaml.safe_dump(data), today=TODAY)
     app = build_app(manifest, app=App(context=context), nag=False)
     assert app.node.try_find_child("ProductionAccessStack") is None

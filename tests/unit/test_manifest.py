@@ -192,7 +192,10 @@ def test_single_tenant_room_cannot_read_multi_tenant_data() -> None:
 
 def test_mixing_classifications_needs_justification_and_security_approver() -> None:
     text = manifest_text(
-        **{"datasets.1.classification": "internal", "rooms.0.approvers": ["manager@example.com"]}
+        **{
+            "datasets.1.classification": "internal",
+            "rooms.0.approvers": ["manager@example.com", "data-protection@example.com"],
+        }
     )
     messages = errors_of(text)
     assert any(

@@ -142,10 +142,12 @@ def test_mon4_topic_is_encrypted_tls_only_and_subscribes_security(
         room_stack, room_stack.room_key.key
     )
     subscriptions = _of_type(template, "AWS::SNS::Subscription").values()
-    # Security gets every alert; the owner is added for the expiry warnings (LCY-1).
+    # Security gets every alert; the owner and approvers are added for the expiry warnings
+    # (LCY-1).
     assert {s["Properties"]["Endpoint"] for s in subscriptions} == {
         *example_manifest.security_approvers,
         example_manifest.rooms[0].owner,
+        *example_manifest.rooms[0].approvers,
     }
     assert {s["Properties"]["Protocol"] for s in subscriptions} == {"email"}
     (policy,) = _of_type(template, "AWS::SNS::TopicPolicy").values()

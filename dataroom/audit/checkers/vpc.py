@@ -14,22 +14,12 @@ from dataroom.audit.expectations import (
 from dataroom.audit.findings import Status
 from dataroom.audit.registry import Checker
 from dataroom.audit.resolver import DeployedResource
+from dataroom.controls.network import ROUTE_TARGETS
 
 
 def route_target(route: dict[str, Any]) -> str:
     """Where a route leads (``local``, a gateway id, an attachment, ...)."""
-    for key in (
-        "GatewayId",
-        "NatGatewayId",
-        "TransitGatewayId",
-        "VpcPeeringConnectionId",
-        "NetworkInterfaceId",
-        "InstanceId",
-        "EgressOnlyInternetGatewayId",
-        "CarrierGatewayId",
-        "LocalGatewayId",
-        "CoreNetworkArn",
-    ):
+    for key in ROUTE_TARGETS:
         if route.get(key):
             return str(route[key])
     return "?"

@@ -26,12 +26,12 @@ from dataroom.policies.rules import (
     net3_endpoint_perimeter,
     net5_flow_logs,
     net6_dns_firewall,
-    per1_service_source,
+    per1_service_principal_source,
     per2_called_via_scoped,
     per2_sharing_without_boundary,
     per3_endpoint_pinned,
     phs1_results_readers,
-    phs2_dal_tenant,
+    phs2_dal_tenant_prefix,
     qry1_query_guard,
     s31_bucket_versioning,
     s31_retained,
@@ -76,7 +76,7 @@ RULES: tuple[Rule, ...] = (
     drf2_log_retention.RULE,
     drf2_region.RULE,
     chg4_no_plain_priors.RULE,
-    per1_service_source.RULE,
+    per1_service_principal_source.RULE,
     per2_called_via_scoped.RULE,
     per2_sharing_without_boundary.RULE,
     per3_endpoint_pinned.RULE,
@@ -88,7 +88,7 @@ RULES: tuple[Rule, ...] = (
     exp1_export_writers.RULE,
     exp1_review_scan_gate.RULE,
     phs1_results_readers.RULE,
-    phs2_dal_tenant.RULE,
+    phs2_dal_tenant_prefix.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.
