@@ -99,10 +99,7 @@ def check_vpc(
     def routes() -> tuple[str, str, Status]:
         tables = paginate(ec2, "describe_route_tables", "RouteTables", Filters=by_vpc)
         open_routes = [
-            f"{t['RouteTableId']}: {destination} -> "
-            + str(route.get("GatewayId") or route.get("NatGatewayId") or route.get(
-                "TransitGatewayId") or route.get("VpcPeeringConnectionId") or route.get(
-                "NetworkInterfaceId") or route.get("InstanceId") or "?")
+            f"{t['RouteTableId']}: {destination} -> {route_target(route)}"
             for t in tables
             for route in t.get("Routes", [])
             for destination in (
@@ -110,7 +107,7 @@ def check_vpc(
                 route.get("DestinationIpv6CidrBlock"),
             )
             if destination in INTERNET_DESTINATIONS
-        ]  # fmt: skip
+        ]
         return none_of(open_routes)
 
     def beyond() -> tuple[str, str, Status]:
