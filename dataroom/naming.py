@@ -10,9 +10,14 @@ from __future__ import annotations
 from dataroom.manifest import Manifest, Room
 
 
+def default_scientist_role_name(room_name: str) -> str:
+    """The entry role of the room called ``room_name``, in the room account."""
+    return f"dataroom-{room_name}-scientist"
+
+
 def scientist_role_name(room: Room) -> str:
     """The room's entry role, in the room account."""
-    return f"dataroom-{room.name}-scientist"
+    return default_scientist_role_name(room.name)
 
 
 def read_role_name(room: Room) -> str:
@@ -38,6 +43,6 @@ def external_id(room: Room) -> str:
     return f"dataroom-{room.name}-{room.ticket}"
 
 
-def dal_external_id(room: Room) -> str:
+def dal_external_id(room_name: str, ticket: str) -> str:
     """The ExternalId the data access layer presents to a phase-B room's tenant reader role."""
-    return f"dataroom-{room.name}-dal-{room.ticket}"
+    return f"dataroom-{room_name}-dal-{ticket}"

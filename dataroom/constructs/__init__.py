@@ -6,6 +6,7 @@ from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.audit_trail import AuditTrail
 from dataroom.constructs.cdk_roles import DefaultSecurityGroupProviderBoundary
 from dataroom.constructs.config_rules import ConfigBaseline
+from dataroom.constructs.data_room import DataRoom, DatasetRead
 from dataroom.constructs.dns_firewall import DnsFirewall
 from dataroom.constructs.glovebox import Glovebox
 from dataroom.constructs.lifecycle import RoomLifecycle
@@ -24,6 +25,8 @@ __all__ = [
     "AlertDelivery",
     "AuditTrail",
     "ConfigBaseline",
+    "DataRoom",
+    "DatasetRead",
     "DefaultSecurityGroupProviderBoundary",
     "DnsFirewall",
     "Glovebox",
