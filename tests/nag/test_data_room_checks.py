@@ -171,11 +171,11 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     ),
     "NET5FlowLogs": (
         lambda r, _: r.glovebox.flow_log.add_property_override("TrafficType", "REJECT"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "NET6DnsFirewall": (
         lambda r, _: r.dns_firewall.association.add_property_override("VpcId", "vpc-00000000"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "S32CustomerKey": (
         lambda r, _: _cfn(r.storage.results_bucket).add_property_override(
@@ -219,7 +219,7 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     ),
     "MON1Trail": (
         lambda r, _: r.trail.trail.add_property_override("EnableLogFileValidation", False),
-        "DataRoomStack/Trail/Resource",
+        "DataRoomStack/Default/Trail/Resource",
     ),
     "MON3Detector": (
         lambda r, _: r.threat_detection.detector.add_property_override(  # type: ignore[union-attr]
@@ -235,19 +235,19 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     ),
     "MON5ConfigRules": (
         lambda r, _: r.config_baseline.node.try_remove_child("VpcFlowLogsEnabled"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "MON4RoomMonitoring": (
         # The rule's targets dropped (removing the rule would leave its MON-6 alarm and its
         # PER-1 topic statement naming a resource that does not exist).
         lambda r, _: _cfn(r.alerts.rules["Tampering"]).add_property_override("Targets", []),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "QRY1QueryGuard": (
         lambda r, _: r.query_guard.workgroup.add_property_override(
             "WorkGroupConfiguration.EnforceWorkGroupConfiguration", False
         ),
-        "DataRoomStack/QueryGuard/Resource",  # on the workgroup at fault, not the VPC
+        "DataRoomStack/Default/QueryGuard/Resource",  # on the workgroup at fault, not the VPC
     ),
     "DRF2LogRetention": (
         lambda r, _: _cfn(r.glovebox.flow_log_group).add_property_override("RetentionInDays", 30),
@@ -261,7 +261,7 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     "EXP1ReviewScanGate": (_review_readable_before_scan, "Airlock/Review/Resource"),
     "DRF2Region": (
         lambda r, _: None,  # made non-compliant by a baseline without us-east-1, below
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "PER1ServicePrincipalSource": (_aws_cdk_lib_topic_target, "Alerts/Resource/Policy"),
     "PER3EndpointPinned": (_read_from_any_endpoint, "ProductionAccessStack/AnyEndpointReads"),
@@ -269,11 +269,11 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack, ProductionAccessStack], Non
     "PER2SharingWithoutBoundary": (_exporter_with_a_loose_boundary, "DataRoomStack/Exporter"),
     "LCY1ExpirySchedules": (
         lambda r, _: _cfn(r.lifecycle.freeze_schedule).add_property_override("State", "DISABLED"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
     "LCY2Budget": (
         lambda r, _: r.lifecycle.budget_action.add_property_override("ApprovalModel", "MANUAL"),
-        "DataRoomStack/Glovebox/Resource",
+        "DataRoomStack/Default/Glovebox/Resource",
     ),
 }
 

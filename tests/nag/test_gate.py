@@ -179,17 +179,17 @@ WEAKENINGS: dict[str, tuple[Callable[[DataRoomStack], None], str, str]] = {
     "MON-1 trail without log-file validation": (
         lambda s: _set(s.trail, "enable_log_file_validation", False),
         "NIST.800.53.R5-CloudTrailLogFileValidationEnabled",
-        "DataRoomStack/Trail/Resource",
+        "DataRoomStack/Default/Trail/Resource",
     ),
     "MON-1 trail unencrypted": (
         lambda s: _set(s.trail, "kms_key_id", None),
         "NIST.800.53.R5-CloudTrailEncryptionEnabled",
-        "DataRoomStack/Trail/Resource",
+        "DataRoomStack/Default/Trail/Resource",
     ),
     "MON-1 trail not sent to CloudWatch Logs": (
         lambda s: _set(s.trail, "cloud_watch_logs_log_group_arn", None),
         "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled",
-        "DataRoomStack/Trail/Resource",
+        "DataRoomStack/Default/Trail/Resource",
     ),
     "MON-1 trail log group without retention": (
         lambda s: _set(s.trail.log_group, "retention_in_days", None),
@@ -236,7 +236,7 @@ def test_app_gate_fails_synthesis_and_reports_the_finding(
     }
     assert (
         "NIST.800.53.R5-S3DefaultEncryptionKMS",
-        "DataRoomStack/Storage/Intermediate/Resource",
+        "DataRoomStack/Default/Storage/Intermediate/Resource",
     ) in failed
 
 

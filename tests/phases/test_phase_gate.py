@@ -15,7 +15,7 @@ OUTSIDER = "arn:aws:iam::999999999999:role/Anyone"
 
 def _access_point(app: App, room: str, construct_id: str) -> s3.CfnAccessPoint:
     stack = app.node.find_child(f"DataRoomStack-{room}")
-    node = stack.node.find_child("ResultsPublication").node.find_child(construct_id)
+    node = stack.results_publication.node.find_child(construct_id)
     assert isinstance(node, s3.CfnAccessPoint)
     return node
 
@@ -45,5 +45,5 @@ def test_escape_hatches_on_access_points_fail_synthesis(
     report = str(refused.value)
     assert "DataRoom-PHS1ResultsReaders" in report
     assert "DataRoom-PHS2DalTenantPrefix" in report
-    assert f"DataRoomStack-{ROOM_A}/ResultsPublication/triage" in report
-    assert f"DataRoomStack-{ROOM_B}/ResultsPublication/Dal" in report
+    assert f"DataRoomStack-{ROOM_A}/Default/ResultsPublication/triage" in report
+    assert f"DataRoomStack-{ROOM_B}/Default/ResultsPublication/Dal" in report

@@ -355,9 +355,9 @@ def test_chg1_every_taggable_resource_carries_the_room(room_template: Template) 
         "dataroom:ticket": "SEC-1234",
         "dataroom:phase": "exploration",
         "dataroom:owner": "scientist@example.com",
-        "dataroom:expires": "2027-05-15",
     }
     tagged = 0
+    expiry_on = set()
     for logical_id, res in room_template.to_json()["Resources"].items():
         tags = res.get("Properties", {}).get("Tags")
         if not isinstance(tags, list):
@@ -366,7 +366,12 @@ def test_chg1_every_taggable_resource_carries_the_room(room_template: Template) 
         values = {t["Key"]: t["Value"] for t in tags}
         for key, value in expected.items():
             assert values.get(key) == value, f"{logical_id} lacks {key}"
+        if "dataroom:expires" in values:
+            assert values["dataroom:expires"] == "2027-05-15"
+            expiry_on.add(res["Type"])
     assert tagged >= 12
+    # The expiry only on what it governs, so an extension does not touch every resource.
+    assert expiry_on == {"AWS::EC2::VPC", "AWS::KMS::Key", "AWS::IAM::Role"}
 
 
 def test_stack_environment_and_name(room_stack: DataRoomStack) -> None:

@@ -1,0 +1,200 @@
+"""DataRoom: a whole room from typed props, placed in a team's own stack (no manifest).
+
+The room-level rules judge it as they judge DataRoomStack (the construct writes the stack's
+``kind: room`` metadata); a weakening in the team's stack fails synthesis; a stack holds one room;
+wrong props are named before anything is built; and an expiry extension changes only what
+expiry governs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from dataroom.constructs import DataRoom, DatasetRead
+from dataroom.manifest import Phase
+from dataroom.policies.nag import apply_nag_gate
+from dataroom.stacks import DeployTimeZonesStack
+
+ROOM_ENV = Environment(account="222222222222", region="us-east-1")
+PRODUCTION = "111111111111"
+
+
+def _room(stack: DeployTimeZonesStack, name: str, **overrides: Any) -> DataRoom:
+    props: dict[str, Any] = {
+        "name": name,
+        "phase": Phase.EXPLORATION,
+        "hypothesis": "Team hypothesis about process executions",
+        "ticket": "TEAM-1",
+        "owner": "owner@example.com",
+        "approvers": ["security@example.com"],
+        "expires": dt.date(2027, 1, 31),
+        "principals": [
+            iam.Role.from_role_arn(
+                stack, "Scientists", "arn:aws:iam::222222222222:role/DataScientist"
+            )
+        ],
+        "datasets": [
+            DatasetRead(
+                bucket=s3.Bucket.from_bucket_attributes(
+                    stack,
+                    "Telemetry",
+                    bucket_name="prod-telemetry",
+                    account=PRODUCTION,
+                    region="us-east-1",
+                ),
+                prefixes=("events/process/",),
+            )
+        ],
+        "production_read_role": iam.Role.from_role_arn(
+            stack, "ReadRole", f"arn:aws:iam::{PRODUCTION}:role/team-read", mutable=False
+        ),
+        "production_external_id": "team-room-TEAM-1",
+    }
+    props.update(overrides)
+    return DataRoom(stack, "Room", **props)
+
+
+@pytest.fixture(scope="module")
+def team_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A team's app: one clean room stack, one weakened; the gate's verdict on the pair."""
+    outdir = tmp_path_factory.mktemp("team")
+    app = App(outdir=str(outdir))
+    _room(DeployTimeZonesStack(app, "TeamRoom", env=ROOM_ENV), "team-room")
+    weak = DeployTimeZonesStack(
+        app, "WeakRoom", env=Environment(account="333333333333", region="us-east-1")
+    )
+    room = _room(
+        weak,
+        "weak-room",
+        principals=[
+            iam.Role.from_role_arn(weak, "Scientists", "arn:aws:iam::333333333333:role/DataSci")
+        ],
+    )
+    # The team's own addition to the room's stack: an internet path out of the glovebox.
+    gateway = ec2.CfnInternetGateway(weak, "Gateway")
+    ec2.CfnVPCGatewayAttachment(
+        weak, "Attach", vpc_id=room.vpc.vpc_id, internet_gateway_id=gateway.ref
+    )
+    apply_nag_gate(app)
+    with pytest.raises(RuntimeError) as failure:
+        app.synth()
+    return outdir, str(failure.value)
+
+
+def test_a_weakened_room_in_a_team_stack_fails_synth(team_app: tuple[Path, str]) -> None:
+    _, message = team_app
+    assert "NET1NoInternetPath" in message
+    assert "WeakRoom/" in message
+
+
+def test_the_clean_room_in_a_team_stack_raises_nothing(team_app: tuple[Path, str]) -> None:
+    _, message = team_app
+    assert "TeamRoom/" not in message
+
+
+def test_the_room_marks_its_stack_for_the_room_rules(team_app: tuple[Path, str]) -> None:
+    outdir, _ = team_app
+    template = json.loads((outdir / "TeamRoom.template.json").read_text())
+    metadata = template["Metadata"]["dataroom"]
+    assert metadata["kind"] == "room" and metadata["room"] == "team-room"
+    assert metadata["phase"] == "exploration"
+    # Every role of the stack carries the room boundary (IAM-5), the team's too.
+    roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    assert roles and all("PermissionsBoundary" in r["Properties"] for r in roles)
+
+
+def test_one_room_per_stack(tmp_path: Path) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = DeployTimeZonesStack(app, "Two", env=ROOM_ENV)
+    _room(stack, "first-room")
+    with pytest.raises(ValueError, match="expected at most one DataRoom per stack"):
+        DataRoom(
+            stack,
+            "Second",
+            name="second-room",
+            phase=Phase.DEFINITION,
+            hypothesis="Another hypothesis",
+            ticket="T-1",
+            owner="o@example.com",
+            approvers=["a@example.com"],
+            expires=dt.date(2027, 1, 31),
+            principals=[iam.Role.from_role_arn(stack, "X", "arn:aws:iam::222222222222:role/X")],
+        )
+
+
+def test_bad_props_are_named_before_anything_is_built(tmp_path: Path) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = DeployTimeZonesStack(app, "Bad", env=ROOM_ENV)
+    with pytest.raises(ValueError) as failure:
+        _room(
+            stack,
+            "Bad_Name",
+            phase=Phase.DEFINITION,
+            approvers=[],
+            owner="not-an-email",
+            principals=[iam.Role.from_role_arn(stack, "Any", "arn:aws:iam::222222222222:role/*")],
+        )
+    message = str(failure.value)
+    assert message.startswith("Bad/Room: ")
+    assert "name='Bad_Name'" in message
+    assert "owner='not-an-email'" in message
+    assert "approvers=[]" in message
+    assert "principals:" in message and "arn:aws:iam::222222222222:role/*" in message
+    assert "phase='definition' reads no production data (IAM-6)" in message
+    # Nothing of the room was added to the stack before the refusal.
+    assert [c.node.id for c in stack.node.children if c.node.id.startswith("Room")] == ["Room"]
+    assert stack.node.find_child("Room").node.children == []
+
+
+def test_a_room_needs_a_stack_with_an_account_and_region(tmp_path: Path) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = DeployTimeZonesStack(app, "Agnostic")
+    with pytest.raises(ValueError, match="has no explicit account and region"):
+        _room(stack, "agnostic-room")
+
+
+def test_datasets_without_the_read_role_are_refused(tmp_path: Path) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = DeployTimeZonesStack(app, "NoRole", env=ROOM_ENV)
+    with pytest.raises(ValueError, match="production_read_role, production_external_id"):
+        _room(stack, "no-role", production_read_role=None)
+
+
+def _synth_room(outdir: Path, expires: dt.date) -> dict[str, Any]:
+    app = App(outdir=str(outdir))
+    _room(DeployTimeZonesStack(app, "Room", env=ROOM_ENV), "extend-room", expires=expires)
+    assembly = app.synth()
+    return dict(assembly.get_stack_by_name("Room").template["Resources"])
+
+
+def test_an_expiry_extension_changes_only_what_expiry_governs(tmp_path: Path) -> None:
+    before = _synth_room(tmp_path / "v1", dt.date(2027, 1, 31))
+    after = _synth_room(tmp_path / "v2", dt.date(2027, 3, 31))
+    assert before.keys() == after.keys()
+    changed = {after[k]["Type"] for k in before if before[k] != after[k]}
+    # The expiry tag (VPC, key, entry role) and the lifecycle's own schedules and budget.
+    assert changed <= {
+        "AWS::EC2::VPC",
+        "AWS::KMS::Key",
+        "AWS::IAM::Role",
+        "AWS::Scheduler::Schedule",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::Policy",
+    }, changed
+    assert {"AWS::EC2::VPC", "AWS::KMS::Key", "AWS::Scheduler::Schedule"} <= changed
+    tagged = [
+        k
+        for k, r in after.items()
+        if "dataroom:expires" in json.dumps(r.get("Properties", {}).get("Tags", []))
+    ]
+    assert len(tagged) == 3
+    assert sum(1 for k in before if before[k] != after[k]) < len(after) // 10
