@@ -37,29 +37,22 @@ def _room(stack: DeployTimeZonesStack, name: str, **overrides: Any) -> DataRoom:
         "owner": "owner@example.com",
         "approvers": ["security@example.com"],
         "expires": dt.date(2027, 1, 31),
-        "principals": [
-            iam.Role.from_role_arn(
-                stack, "Scientists", "arn:aws:iam::222222222222:role/DataScientist"
-            )
-        ],
-        "datasets": [
-            DatasetRead(
-                bucket=s3.Bucket.from_bucket_attributes(
-                    stack,
-                    "Telemetry",
-                    bucket_name="prod-telemetry",
-                    account=PRODUCTION,
-                    region="us-east-1",
-                ),
-                prefixes=("events/process/",),
-            )
-        ],
-        "production_read_role": iam.Role.from_role_arn(
-            stack, "ReadRole", f"arn:aws:iam::{PRODUCTION}:role/team-read", mutable=False
-        ),
         "production_external_id": "team-room-TEAM-1",
+        **overrides,
     }
-    props.update(overrides)
+    if "principals" not in props:
+        props["principals"] = [
+            iam.Role.from_role_arn(stack, "Scientists", f"arn:aws:iam::{stack.account}:role/Sci")
+        ]
+    if "datasets" not in props:
+        bucket = s3.Bucket.from_bucket_attributes(
+            stack, "Telemetry", bucket_name="prod-telemetry", account=PRODUCTION, region="us-east-1"
+        )
+        props["datasets"] = [DatasetRead(bucket=bucket, prefixes=("events/process/",))]
+    if "production_read_role" not in props:
+        props["production_read_role"] = iam.Role.from_role_arn(
+            stack, "ReadRole", f"arn:aws:iam::{PRODUCTION}:role/team-read", mutable=False
+        )
     return DataRoom(stack, "Room", **props)
 
 
@@ -72,13 +65,7 @@ def team_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     weak = DeployTimeZonesStack(
         app, "WeakRoom", env=Environment(account="333333333333", region="us-east-1")
     )
-    room = _room(
-        weak,
-        "weak-room",
-        principals=[
-            iam.Role.from_role_arn(weak, "Scientists", "arn:aws:iam::333333333333:role/DataSci")
-        ],
-    )
+    room = _room(weak, "weak-room")
     # The team's own addition to the room's stack: an internet path out of the glovebox.
     gateway = ec2.CfnInternetGateway(weak, "Gateway")
     ec2.CfnVPCGatewayAttachment(
@@ -139,6 +126,7 @@ def test_bad_props_are_named_before_anything_is_built(tmp_path: Path) -> None:
             stack,
             "Bad_Name",
             phase=Phase.DEFINITION,
+            datasets=[],
             approvers=[],
             owner="not-an-email",
             principals=[iam.Role.from_role_arn(stack, "Any", "arn:aws:iam::222222222222:role/*")],
