@@ -30,6 +30,7 @@ from dataroom.airlock.definition import (
     definition,
 )
 from dataroom.airlock.records import BY_KIND_INDEX
+from dataroom.constructs.access_logs import log_server_access
 from dataroom.policies.rules.exp_airlock_policy import BUCKET_TAG, ROLE_TAG
 from dataroom.spec.airlock import MIN_APPROVERS
 
@@ -380,8 +381,6 @@ class Airlock(Construct):
             encryption_key=self._key,
             bucket_key_enabled=True,
             versioned=True,
-            server_access_logs_bucket=logs_bucket,
-            server_access_logs_prefix=prefix,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
@@ -394,6 +393,7 @@ class Airlock(Construct):
                 )
             ],
         )
+        log_server_access(bucket, destination=logs_bucket, prefix=prefix)
         for sid, condition in (
             ("DenyUploadsWithAnotherAlgorithm", {"s3:x-amz-server-side-encryption": "aws:kms"}),
             (

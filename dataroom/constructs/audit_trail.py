@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.access_logs import log_server_access
 from dataroom.constructs.room_key import allow_cloudwatch_logs
 
 #: CloudTrail's limit on data resources across a trail's basic event selectors.
@@ -117,10 +118,9 @@ class AuditTrail(Construct):
                 if object_lock_mode == s3.ObjectLockMode.COMPLIANCE
                 else s3.ObjectLockRetention.governance(object_lock_retention)
             ),
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix=f"{trail_name}/",
             **common,
         )
+        log_server_access(self.bucket, destination=access_logs_bucket, prefix=f"{trail_name}/")
         self._admit_cloudtrail(self.bucket, stack)
 
         self.log_group = logs.LogGroup(

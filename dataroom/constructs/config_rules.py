@@ -11,6 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.access_logs import log_server_access
+
 #: The managed rules that mirror the production baseline, by the control they watch.
 BASELINE_RULES: Mapping[str, str] = {
     "MON-1 trail enabled": config.ManagedRuleIdentifiers.CLOUD_TRAIL_ENABLED,
@@ -88,9 +90,10 @@ class ConfigBaseline(Construct):
                 object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
                 enforce_ssl=True,
                 minimum_tls_version=1.2,
-                server_access_logs_bucket=access_logs_bucket,
-                server_access_logs_prefix="config/",
                 removal_policy=RemovalPolicy.RETAIN,
+            )
+            log_server_access(
+                self.delivery_bucket, destination=access_logs_bucket, prefix="config/"
             )
             self._create_recorder(stack, self.delivery_bucket, encryption_key)
         self.rules: dict[str, config.ManagedRule] = {}

@@ -31,6 +31,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from dataroom import alert_events
+from dataroom.constructs.access_logs import log_server_access
 from dataroom.constructs.alert_delivery import AlertDelivery
 from dataroom.spec.lifecycle import (
     DEFAULT_BUDGET_USD_MONTH,
@@ -286,14 +287,13 @@ class RoomLifecycle(Construct):
             object_lock_default_retention=s3.ObjectLockRetention.compliance(
                 evidence_retention or Duration.days(365)
             ),
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix="evidence/",
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
             minimum_tls_version=1.2,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        log_server_access(self.evidence_bucket, destination=access_logs_bucket, prefix="evidence/")
         self.evidence_bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="DenyPrincipalsOutsideTheRoomAccount",

@@ -12,6 +12,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.access_logs import log_server_access
+
 #: Data-plane actions that must come from inside the glovebox (or from a trusted room role).
 DATA_PLANE_ACTIONS = (
     "s3:GetObject",
@@ -111,8 +113,6 @@ class RoomStorage(Construct):
             encryption_key=encryption_key,
             bucket_key_enabled=True,
             versioned=True,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix="intermediate/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireScratchData",
@@ -123,6 +123,9 @@ class RoomStorage(Construct):
             ],
             **self._common(),
         )
+        log_server_access(
+            self.intermediate_bucket, destination=self.access_logs_bucket, prefix="intermediate/"
+        )
         self.results_bucket = s3.Bucket(
             self,
             "Results",
@@ -130,8 +133,6 @@ class RoomStorage(Construct):
             encryption_key=encryption_key,
             bucket_key_enabled=True,
             versioned=True,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix="results/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="AbortIncompleteUploads",
@@ -139,6 +140,9 @@ class RoomStorage(Construct):
                 )
             ],
             **self._common(),
+        )
+        log_server_access(
+            self.results_bucket, destination=self.access_logs_bucket, prefix="results/"
         )
         for bucket in (self.intermediate_bucket, self.results_bucket):
             self._perimeter(bucket, vpc_endpoint=vpc_endpoint, trusted_roles=trusted_roles)
