@@ -12,6 +12,14 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from dataroom.constructs.access_logs import log_server_access
+from dataroom.constructs.acknowledge import (
+    NIST,
+    NO_REPLICATION,
+    SOLUTIONS,
+    acknowledge,
+    nag_text,
+    wildcard_resource,
+)
 
 #: The managed rules that mirror the production baseline, by the control they watch.
 BASELINE_RULES: Mapping[str, str] = {
@@ -96,6 +104,7 @@ class ConfigBaseline(Construct):
                 self.delivery_bucket, destination=access_logs_bucket, prefix="config/"
             )
             self._create_recorder(stack, self.delivery_bucket, encryption_key)
+            acknowledge(self.delivery_bucket, (f"{NIST}S3BucketReplicationEnabled", NO_REPLICATION))
         self.rules: dict[str, config.ManagedRule] = {}
         for control, identifier in BASELINE_RULES.items():
             rule = config.ManagedRule(
@@ -115,15 +124,14 @@ class ConfigBaseline(Construct):
             self.rules[control] = rule
 
     def _create_recorder(self, stack: Stack, bucket: s3.IBucket, key: kms.IKey) -> None:
+        config_role = iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWS_ConfigRole")
         role = iam.Role(
             self,
             "RecorderRole",
             assumed_by=iam.ServicePrincipal("config.amazonaws.com").with_conditions(
                 {"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWS_ConfigRole")
-            ],
+            managed_policies=[config_role],
             description="AWS Config records the room account",
         )
         self.recorder = config.CfnConfigurationRecorder(
@@ -181,6 +189,7 @@ class ConfigBaseline(Construct):
             )
         )
         # Config delivers with the recorder's role: it needs the write and the key itself.
+        config_objects = bucket.arn_for_objects(f"config/AWSLogs/{stack.account}/Config/*")
         self.delivery_policy = iam.ManagedPolicy(
             self,
             "DeliveryPolicy",
@@ -191,7 +200,7 @@ class ConfigBaseline(Construct):
                 ),
                 iam.PolicyStatement(
                     actions=["s3:PutObject"],
-                    resources=[bucket.arn_for_objects(f"config/AWSLogs/{stack.account}/Config/*")],
+                    resources=[config_objects],
                     conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
                 ),
                 iam.PolicyStatement(
@@ -201,6 +210,23 @@ class ConfigBaseline(Construct):
         )
         self.delivery_channel.node.add_dependency(self.recorder, self.delivery_policy)
         self.recorder_role = role
+        acknowledge(
+            self.delivery_policy,
+            (
+                wildcard_resource(self, config_objects),
+                "AWS Config names its snapshot and history objects; the wildcard covers "
+                "Config's own prefix of the room's Config bucket and nothing else.",
+            ),
+        )
+        acknowledge(
+            role,
+            (
+                f"{SOLUTIONS}IAM4[Policy::{nag_text(self, config_role.managed_policy_arn)}]",
+                "AWS_ConfigRole is the policy AWS maintains for the Config recorder; it tracks "
+                "every resource type Config learns to record, which a hand-written copy would "
+                "miss. The role is assumable by Config of this account only.",
+            ),
+        )
 
 
 #: Rules AWS runs on a schedule rather than on configuration changes.

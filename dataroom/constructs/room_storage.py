@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from dataroom.constructs.access_logs import log_server_access
+from dataroom.constructs.acknowledge import ACCESS_LOGS_SSE_S3, NIST, NO_REPLICATION, acknowledge
 
 #: Data-plane actions that must come from inside the glovebox (or from a trusted room role).
 DATA_PLANE_ACTIONS = (
@@ -37,7 +38,7 @@ class RoomStorage(Construct):
     - **results**: end results; versioned and retained when the stack is destroyed.
     - **access logs**: server access logs of the other two; versioned and retained. S3 cannot
       deliver access logs to an SSE-KMS bucket nor to one with Object Lock, so this one bucket
-      uses SSE-S3 (acknowledged in ``dataroom/policies/acknowledgements.py``) and no lock.
+      uses SSE-S3 (acknowledged on that bucket, with the reason) and no lock.
 
     Every bucket blocks public access, disables ACLs, refuses non-TLS (and TLS < 1.2) requests and
     refuses principals of other accounts. The intermediate and results buckets use the room key
@@ -147,6 +148,9 @@ class RoomStorage(Construct):
         for bucket in (self.intermediate_bucket, self.results_bucket):
             self._perimeter(bucket, vpc_endpoint=vpc_endpoint, trusted_roles=trusted_roles)
             self._require_room_key(bucket)
+        for bucket in self.buckets:
+            acknowledge(bucket, (f"{NIST}S3BucketReplicationEnabled", NO_REPLICATION))
+        acknowledge(self.access_logs_bucket, (f"{NIST}S3DefaultEncryptionKMS", ACCESS_LOGS_SSE_S3))
 
     @staticmethod
     def _common() -> dict[str, Any]:

@@ -12,7 +12,6 @@ from dataroom.constructs.airlock import Airlock
 from dataroom.constructs.audit_trail import AuditTrail
 from dataroom.local import is_local
 from dataroom.manifest import Room
-from dataroom.policies.airlock_acknowledgements import acknowledge_airlock
 
 
 def approver_role_name(room_name: str) -> str:
@@ -90,5 +89,4 @@ def add_airlock(
     # Every read of a review copy and every write and read of an export is attributable (EXP-2).
     for bucket in (airlock.review_bucket, airlock.export_bucket):
         trail.add_s3_data_events(bucket)
-    acknowledge_airlock(airlock, requesters=[scientist_role])
     return airlock
