@@ -110,7 +110,9 @@ class Airlock(Construct):
 
     :param encryption_key: the room key; buckets, table and logs use it.
     :param results_bucket: where requested objects come from (versioned).
-    :param access_logs_bucket: the room's access-log bucket (S3-4).
+    :param access_logs_bucket: the room's access-log bucket (S3-4): an SSE-S3 ``s3.Bucket`` of
+        the same stack (its policy admits S3 log delivery for this bucket only;
+        ``log_server_access``).
     :param approvers: the room's manifest approvers (e-mails, matched against SourceIdentity).
     :param consumers: the roles that may read released exports.
     :param approver_principals: the roles approvers sign in with; the approver role trusts them

@@ -54,7 +54,9 @@ class AuditTrail(Construct):
     :param encryption_key: encrypts the logs and the log group; its key policy is extended for
         CloudTrail (this trail only) and CloudWatch Logs, so it must be a key defined in this app.
     :param trail_name: the trail's name, part of the ARN the bucket and key policies admit.
-    :param access_logs_bucket: where the log bucket's access logs go. Default: a new bucket.
+    :param access_logs_bucket: where the log bucket's access logs go: an SSE-S3 ``s3.Bucket`` of
+        the same stack (its policy admits S3 log delivery for this bucket only;
+        ``log_server_access``). Default: a new bucket.
     :param log_retention: retention of the CloudWatch Logs copy. Default: one year.
     :param object_lock_retention: default Object Lock retention of each log file; at least 365
         days. Default: 365 days.

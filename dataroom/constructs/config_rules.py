@@ -68,7 +68,9 @@ class ConfigBaseline(Construct):
     any VPC of the room account is non-compliant.
 
     :param encryption_key: the delivery bucket's key; its policy is extended for Config.
-    :param access_logs_bucket: where the delivery bucket's server access logs go.
+    :param access_logs_bucket: where the delivery bucket's server access logs go: an SSE-S3
+        ``s3.Bucket`` of the same stack (its policy admits S3 log delivery for this bucket only;
+        ``log_server_access``).
     :param create_recorder: create the recorder and delivery channel. Default: true.
     """
 

@@ -122,7 +122,9 @@ class RoomLifecycle(Construct):
         for AWS Budgets.
     :param roles: the room roles the freeze applies to (``add_role`` adds more before synthesis).
     :param boundary: the room's permissions boundary; it gets the lifecycle guardrail statement.
-    :param access_logs_bucket: where the evidence bucket's server access logs go.
+    :param access_logs_bucket: where the evidence bucket's server access logs go: an SSE-S3
+        ``s3.Bucket`` of the same stack (its policy admits S3 log delivery for this bucket only;
+        ``log_server_access``).
     :param budget_usd_month: the monthly budget. Default: 200 US dollars.
     :param linked_account: filter the budget to this account (the room has an account of its
         own). Default: filter on the ``dataroom:room`` cost-allocation tag.
