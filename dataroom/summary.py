@@ -82,7 +82,7 @@ def render(assembly: Path, manifest_path: str, gate: GateSummary | None) -> str:
         lines.append(
             f"nag gate: {', '.join(NAG_PACK_NAMES)}: "
             f"{len(gate.violations)} unacknowledged finding(s), "
-            f"{len(gate.acknowledged)} acknowledged (dataroom/policies/acknowledgements.py)"
+            f"{len(gate.acknowledged)} acknowledged (by the constructs that raise them)"
         )
         by_rule = Counter(rule for rule, _path, _reason in gate.acknowledged)
         for rule, count in sorted(by_rule.items()):

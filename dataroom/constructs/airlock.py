@@ -30,6 +30,16 @@ from dataroom.airlock.definition import (
     definition,
 )
 from dataroom.airlock.records import BY_KIND_INDEX
+from dataroom.constructs.access_logs import log_server_access
+from dataroom.constructs.acknowledge import (
+    INLINE_ON_PURPOSE,
+    NIST,
+    NO_REPLICATION,
+    SOLUTIONS,
+    acknowledge,
+    acknowledge_grantee,
+    wildcard_resource,
+)
 from dataroom.policies.rules.exp_airlock_policy import BUCKET_TAG, ROLE_TAG
 from dataroom.spec.airlock import MIN_APPROVERS
 
@@ -101,7 +111,9 @@ class Airlock(Construct):
 
     :param encryption_key: the room key; buckets, table and logs use it.
     :param results_bucket: where requested objects come from (versioned).
-    :param access_logs_bucket: the room's access-log bucket (S3-4).
+    :param access_logs_bucket: the room's access-log bucket (S3-4): an SSE-S3 ``s3.Bucket`` of
+        the same stack (its policy admits S3 log delivery for this bucket only;
+        ``log_server_access``).
     :param approvers: the room's manifest approvers (e-mails, matched against SourceIdentity).
     :param consumers: the roles that may read released exports.
     :param approver_principals: the roles approvers sign in with; the approver role trusts them
@@ -302,6 +314,7 @@ class Airlock(Construct):
         ):
             Tags.of(role).add(ROLE_TAG, kind)
 
+        self._acknowledge()
         CfnOutput(self, "TableName", value=self.table.table_name)
         CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
         CfnOutput(self, "ReviewBucketName", value=self.review_bucket.bucket_name)
@@ -315,10 +328,19 @@ class Airlock(Construct):
         read the table (status, list)."""
         grant = self._grant_own_rows(grantee)
         self.state_machine.grant_start_execution(grantee)
+        executions = self._executions_arn()
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["states:DescribeExecution"],
-            resource_arns=[self._executions_arn()],
+            resource_arns=[executions],
+        )
+        acknowledge_grantee(
+            grantee,
+            (
+                wildcard_resource(self, executions),
+                "Executions of the airlock's own state machine (one per request, named after "
+                "it): a requester reads the status of the requests it started.",
+            ),
         )
         return grant
 
@@ -340,6 +362,7 @@ class Airlock(Construct):
             actions=list(OBJECT_READ_ACTIONS),
             resource_arns=[self.review_bucket.arn_for_objects("*")],
         )
+        acknowledge_grantee(grantee, self._review_objects())
         return grant
 
     def _grant_own_rows(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -359,7 +382,76 @@ class Airlock(Construct):
             resource_arns=[self.table.table_arn, f"{self.table.table_arn}/index/*"],
         )
         self._key.grant_encrypt_decrypt(grantee)
+        acknowledge_grantee(grantee, self._indexes(), *KEY_GRANT_ACTIONS)
         return grant
+
+    # --- acknowledgements ----------------------------------------------------------------------
+
+    def _indexes(self) -> tuple[str, str]:
+        return (
+            wildcard_resource(self, f"{self.table.table_arn}/index/*"),
+            "The airlock table's own indexes, for reading a request's rows.",
+        )
+
+    def _review_objects(self) -> tuple[str, str]:
+        return (
+            wildcard_resource(self, self.review_bucket.arn_for_objects("*")),
+            "Objects of the airlock's review bucket, whose policy admits reads only of "
+            "versions GuardDuty tagged clean (the scanner aside) and writes only by the pipeline.",
+        )
+
+    def _acknowledge(self) -> None:
+        """The findings the airlock raises by design, each on the child that raises it (the
+        grants acknowledge theirs on their grantee)."""
+        inline = (f"{NIST}IAMNoInlinePolicy", INLINE_ON_PURPOSE)
+        for bucket in (self.review_bucket, self.export_bucket):
+            acknowledge(bucket, (f"{NIST}S3BucketReplicationEnabled", NO_REPLICATION))
+        acknowledge(
+            self.table,
+            (
+                f"{NIST}DynamoDBInBackupPlan",
+                "The airlock table is append-only (its resource policy denies every update "
+                "and delete), keeps point-in-time recovery for 35 days and is retained with "
+                "deletion protection; released exports are also recorded in evidence.json.",
+            ),
+        )
+        acknowledge(
+            self.pipeline_role,
+            inline,
+            self._indexes(),
+            self._review_objects(),
+            *KEY_GRANT_ACTIONS,
+            (
+                f"{SOLUTIONS}IAM5[Resource::*]",
+                "Emitted by aws-cdk-lib for the state machine's X-Ray tracing and its "
+                "CloudWatch Logs delivery, which support no resource-level permission.",
+            ),
+            (
+                wildcard_resource(self, self.results_bucket.arn_for_objects("*")),
+                "Reads of the results bucket's objects: a request names its objects at run "
+                "time; the state machine reads only the pinned versions a request lists.",
+            ),
+        )
+        acknowledge(
+            self.release_role,
+            inline,
+            self._review_objects(),
+            *KEY_GRANT_ACTIONS,
+            (
+                wildcard_resource(self, self.export_bucket.arn_for_objects("*")),
+                "Writes into the export bucket under each request's own prefix, named at run "
+                "time; the release role is the only principal the bucket policy lets write.",
+            ),
+        )
+        # Its indexes, review objects and key actions are acknowledged by grant_decide.
+        acknowledge(self.approver_role, inline)
+        events = (
+            wildcard_resource(self, self._scanner_rule_arn),
+            "The EventBridge rule GuardDuty Malware Protection for S3 manages for the "
+            "review bucket; GuardDuty chooses its suffix (AWS's documented policy for the role).",
+        )
+        for policy in (self.scanner_policy, self.scanner_boundary):
+            acknowledge(policy, events, self._review_objects())
 
     # --- pieces --------------------------------------------------------------------------------
 
@@ -380,8 +472,6 @@ class Airlock(Construct):
             encryption_key=self._key,
             bucket_key_enabled=True,
             versioned=True,
-            server_access_logs_bucket=logs_bucket,
-            server_access_logs_prefix=prefix,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
@@ -394,6 +484,7 @@ class Airlock(Construct):
                 )
             ],
         )
+        log_server_access(bucket, destination=logs_bucket, prefix=prefix)
         for sid, condition in (
             ("DenyUploadsWithAnotherAlgorithm", {"s3:x-amz-server-side-encryption": "aws:kms"}),
             (
@@ -439,7 +530,7 @@ class Airlock(Construct):
             description="dataroom airlock: GuardDuty Malware Protection scans and tags reviews",
         )
         bucket = self.review_bucket
-        rule_arn = stack.format_arn(
+        self._scanner_rule_arn = rule_arn = stack.format_arn(
             service="events",
             resource="rule",
             resource_name="DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*",
@@ -791,3 +882,14 @@ class Airlock(Construct):
             )
         )
         self.dynamodb_endpoint = endpoint
+
+
+KEY_GRANT = (
+    "Emitted by aws-cdk-lib's grant on the room key (GenerateDataKey*, ReEncrypt*); the resource "
+    "is the room key only, which the airlock's buckets and table use."
+)
+#: The wildcard actions of aws-cdk-lib's ``grant_encrypt_decrypt`` on the room key.
+KEY_GRANT_ACTIONS = (
+    (f"{SOLUTIONS}IAM5[Action::kms:GenerateDataKey*]", KEY_GRANT),
+    (f"{SOLUTIONS}IAM5[Action::kms:ReEncrypt*]", KEY_GRANT),
+)

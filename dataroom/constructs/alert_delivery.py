@@ -15,6 +15,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from dataroom.constructs.acknowledge import SOLUTIONS, acknowledge
+
 #: How long and how often EventBridge keeps trying to deliver an alert before dead-lettering it.
 MAX_EVENT_AGE = Duration.hours(24)
 RETRY_ATTEMPTS = 185
@@ -125,6 +127,17 @@ class AlertDelivery(Construct):
             encryption_master_key=encryption_key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+        )
+        # MON-6: a DLQ, which cdk-nag recognises only when another queue's RedrivePolicy names it.
+        acknowledge(
+            self.dead_letters,
+            (
+                f"{SOLUTIONS}SQS3",
+                "This queue is the dead-letter queue of the alert rules' targets "
+                "(Targets[].DeadLetterConfig) and of the topic's subscriptions (RedrivePolicy); "
+                "cdk-nag only recognises a DLQ named by another queue's RedrivePolicy. An alarm "
+                "fires when it holds a message.",
+            ),
         )
         added = encryption_key.add_to_resource_policy(
             iam.PolicyStatement(

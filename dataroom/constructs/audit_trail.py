@@ -13,12 +13,26 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.access_logs import log_server_access
+from dataroom.constructs.acknowledge import (
+    ACCESS_LOGS_SSE_S3,
+    NIST,
+    acknowledge,
+    wildcard_resource,
+)
 from dataroom.constructs.room_key import allow_cloudwatch_logs
 
 #: CloudTrail's limit on data resources across a trail's basic event selectors.
 MAX_DATA_RESOURCES = 250
 #: The shortest object-lock retention we accept for audit logs.
 MIN_LOCK_DAYS = 365
+#: Why the trail's buckets are not replicated (NIST S3BucketReplicationEnabled).
+LOGS_NOT_REPLICATED = (
+    "Audit logs are object-locked (compliance mode) and retained on stack deletion; the "
+    "account's copy for a separate log archive comes from the organization trail, not from "
+    "replicating this bucket, which would spread the room's access records to a second place "
+    "outside this review."
+)
 _TRAIL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]")
 
 
@@ -40,7 +54,9 @@ class AuditTrail(Construct):
     :param encryption_key: encrypts the logs and the log group; its key policy is extended for
         CloudTrail (this trail only) and CloudWatch Logs, so it must be a key defined in this app.
     :param trail_name: the trail's name, part of the ARN the bucket and key policies admit.
-    :param access_logs_bucket: where the log bucket's access logs go. Default: a new bucket.
+    :param access_logs_bucket: where the log bucket's access logs go: an SSE-S3 ``s3.Bucket`` of
+        the same stack (its policy admits S3 log delivery for this bucket only;
+        ``log_server_access``). Default: a new bucket.
     :param log_retention: retention of the CloudWatch Logs copy. Default: one year.
     :param object_lock_retention: default Object Lock retention of each log file; at least 365
         days. Default: 365 days.
@@ -117,10 +133,9 @@ class AuditTrail(Construct):
                 if object_lock_mode == s3.ObjectLockMode.COMPLIANCE
                 else s3.ObjectLockRetention.governance(object_lock_retention)
             ),
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix=f"{trail_name}/",
             **common,
         )
+        log_server_access(self.bucket, destination=access_logs_bucket, prefix=f"{trail_name}/")
         self._admit_cloudtrail(self.bucket, stack)
 
         self.log_group = logs.LogGroup(
@@ -131,6 +146,12 @@ class AuditTrail(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         allow_cloudwatch_logs(encryption_key)
+        self._log_streams = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{self.log_group.log_group_name}:log-stream:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         self.logs_role = iam.Role(
             self,
             "LogsRole",
@@ -146,14 +167,7 @@ class AuditTrail(Construct):
             statements=[
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[
-                        stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name=f"{self.log_group.log_group_name}:log-stream:*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
+                    resources=[self._log_streams],
                 )
             ],
         )
@@ -178,6 +192,26 @@ class AuditTrail(Construct):
             raise RuntimeError(f"{self.bucket.node.path}: the trail bucket has no policy")
         # (The role needs no entry: the trail names it, which orders it already.)
         self.trail.node.add_dependency(self.bucket.policy, delivery)
+        self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        """The findings every AuditTrail raises by design, each on the child that raises it."""
+        buckets: list[s3.IBucket] = [self.bucket]
+        if self.owns_access_logs_bucket:
+            buckets.append(self.access_logs_bucket)
+            acknowledge(
+                self.access_logs_bucket, (f"{NIST}S3DefaultEncryptionKMS", ACCESS_LOGS_SSE_S3)
+            )
+        for bucket in buckets:
+            acknowledge(bucket, (f"{NIST}S3BucketReplicationEnabled", LOGS_NOT_REPLICATED))
+        acknowledge(
+            self.logs_delivery_policy,
+            (
+                wildcard_resource(self, self._log_streams),
+                "CloudTrail names the log streams it creates; the wildcard covers the streams "
+                "of this trail's own log group and nothing else.",
+            ),
+        )
 
     def add_s3_data_events(self, bucket: s3.IBucket, *, prefix: str = "") -> None:
         """Record every read and write of objects in ``bucket`` (under ``prefix``)."""

@@ -11,6 +11,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.access_logs import log_server_access
+from dataroom.constructs.acknowledge import (
+    NIST,
+    NO_REPLICATION,
+    SOLUTIONS,
+    acknowledge,
+    nag_text,
+    wildcard_resource,
+)
+
 #: The managed rules that mirror the production baseline, by the control they watch.
 BASELINE_RULES: Mapping[str, str] = {
     "MON-1 trail enabled": config.ManagedRuleIdentifiers.CLOUD_TRAIL_ENABLED,
@@ -58,7 +68,9 @@ class ConfigBaseline(Construct):
     any VPC of the room account is non-compliant.
 
     :param encryption_key: the delivery bucket's key; its policy is extended for Config.
-    :param access_logs_bucket: where the delivery bucket's server access logs go.
+    :param access_logs_bucket: where the delivery bucket's server access logs go: an SSE-S3
+        ``s3.Bucket`` of the same stack (its policy admits S3 log delivery for this bucket only;
+        ``log_server_access``).
     :param create_recorder: create the recorder and delivery channel. Default: true.
     """
 
@@ -88,11 +100,13 @@ class ConfigBaseline(Construct):
                 object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
                 enforce_ssl=True,
                 minimum_tls_version=1.2,
-                server_access_logs_bucket=access_logs_bucket,
-                server_access_logs_prefix="config/",
                 removal_policy=RemovalPolicy.RETAIN,
             )
+            log_server_access(
+                self.delivery_bucket, destination=access_logs_bucket, prefix="config/"
+            )
             self._create_recorder(stack, self.delivery_bucket, encryption_key)
+            acknowledge(self.delivery_bucket, (f"{NIST}S3BucketReplicationEnabled", NO_REPLICATION))
         self.rules: dict[str, config.ManagedRule] = {}
         for control, identifier in BASELINE_RULES.items():
             rule = config.ManagedRule(
@@ -112,15 +126,14 @@ class ConfigBaseline(Construct):
             self.rules[control] = rule
 
     def _create_recorder(self, stack: Stack, bucket: s3.IBucket, key: kms.IKey) -> None:
+        config_role = iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWS_ConfigRole")
         role = iam.Role(
             self,
             "RecorderRole",
             assumed_by=iam.ServicePrincipal("config.amazonaws.com").with_conditions(
                 {"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWS_ConfigRole")
-            ],
+            managed_policies=[config_role],
             description="AWS Config records the room account",
         )
         self.recorder = config.CfnConfigurationRecorder(
@@ -178,6 +191,7 @@ class ConfigBaseline(Construct):
             )
         )
         # Config delivers with the recorder's role: it needs the write and the key itself.
+        config_objects = bucket.arn_for_objects(f"config/AWSLogs/{stack.account}/Config/*")
         self.delivery_policy = iam.ManagedPolicy(
             self,
             "DeliveryPolicy",
@@ -188,7 +202,7 @@ class ConfigBaseline(Construct):
                 ),
                 iam.PolicyStatement(
                     actions=["s3:PutObject"],
-                    resources=[bucket.arn_for_objects(f"config/AWSLogs/{stack.account}/Config/*")],
+                    resources=[config_objects],
                     conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
                 ),
                 iam.PolicyStatement(
@@ -198,6 +212,23 @@ class ConfigBaseline(Construct):
         )
         self.delivery_channel.node.add_dependency(self.recorder, self.delivery_policy)
         self.recorder_role = role
+        acknowledge(
+            self.delivery_policy,
+            (
+                wildcard_resource(self, config_objects),
+                "AWS Config names its snapshot and history objects; the wildcard covers "
+                "Config's own prefix of the room's Config bucket and nothing else.",
+            ),
+        )
+        acknowledge(
+            role,
+            (
+                f"{SOLUTIONS}IAM4[Policy::{nag_text(self, config_role.managed_policy_arn)}]",
+                "AWS_ConfigRole is the policy AWS maintains for the Config recorder; it tracks "
+                "every resource type Config learns to record, which a hand-written copy would "
+                "miss. The role is assumable by Config of this account only.",
+            ),
+        )
 
 
 #: Rules AWS runs on a schedule rather than on configuration changes.

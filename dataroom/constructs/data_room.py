@@ -18,6 +18,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from pydantic import TypeAdapter, ValidationError
 
+from dataroom.constructs.acknowledge import INLINE_ON_PURPOSE, NIST, SOLUTIONS, acknowledge
 from dataroom.constructs.airlock import Airlock
 from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.audit_trail import AuditTrail
@@ -48,7 +49,6 @@ from dataroom.controls.monitoring import EXPECT_KEY
 from dataroom.controls.query import EXPECTED_CUTOFF_KEY, GIB
 from dataroom.manifest import DATA_PHASES, Email, Monitoring, Phase, Prior, RoleArn, RoomName
 from dataroom.naming import dal_external_id, default_scientist_role_name
-from dataroom.policies.airlock_acknowledgements import acknowledge_airlock
 from dataroom.spec.airlock import Airlock as AirlockSpec
 from dataroom.spec.lifecycle import DEFAULT_BUDGET_USD_MONTH
 from dataroom.spec.results import PUBLISHING_PHASES, Results
@@ -83,6 +83,11 @@ RETENTION: dict[int, logs.RetentionDays] = {
     3288: logs.RetentionDays.NINE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
+PRIOR_NOT_A_CREDENTIAL = (
+    "A model prior is a parameter the room's owner sets, not a credential: there is nothing to "
+    "rotate, and a rotation function would overwrite the value. The secret is encrypted with the "
+    "room key and readable by the room's roles only (CHG-4)."
+)
 _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
 _ROOM_NAME = TypeAdapter(RoomName)
 _ROLE_ARN = TypeAdapter(RoleArn)
@@ -480,8 +485,9 @@ class DataRoom(Construct):
         if not priors:
             return {}
         self.glovebox.add_interface_endpoint(ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER)
-        return {
-            prior.name: secretsmanager.Secret(
+        secrets = {}
+        for prior in priors:
+            secret = secretsmanager.Secret(
                 self,
                 f"Prior-{prior.name}",
                 secret_name=f"dataroom/{name}/priors/{prior.name}",
@@ -489,8 +495,13 @@ class DataRoom(Construct):
                 encryption_key=self.room_key.key,
                 removal_policy=RemovalPolicy.RETAIN,
             )
-            for prior in priors
-        }
+            acknowledge(
+                secret,
+                (f"{SOLUTIONS}SMG4", PRIOR_NOT_A_CREDENTIAL),
+                (f"{NIST}SecretsManagerRotationEnabled", PRIOR_NOT_A_CREDENTIAL),
+            )
+            secrets[prior.name] = secret
+        return secrets
 
     def _scientist_role(
         self,
@@ -512,6 +523,7 @@ class DataRoom(Construct):
             max_session_duration=Duration.hours(1),
             description=f"dataroom {name}: the scientists' way into the glovebox",
         )
+        acknowledge(role, (f"{NIST}IAMNoInlinePolicy", INLINE_ON_PURPOSE))
         trust = role.assume_role_policy
         if trust is None:  # aws-cdk-lib gives every Role built with assumed_by a trust policy
             raise RuntimeError(f"{role.node.path}: the role has no trust policy to extend")
@@ -634,7 +646,6 @@ class DataRoom(Construct):
         # Every read of a review copy and every write and read of an export is attributable.
         for bucket in (airlock.review_bucket, airlock.export_bucket):
             self.trail.add_s3_data_events(bucket)
-        acknowledge_airlock(airlock, requesters=[self.scientist_role])
         return airlock
 
     @property

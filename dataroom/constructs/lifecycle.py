@@ -31,6 +31,14 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from dataroom import alert_events
+from dataroom.constructs.access_logs import log_server_access
+from dataroom.constructs.acknowledge import (
+    NIST,
+    NO_REPLICATION,
+    SOLUTIONS,
+    acknowledge,
+    wildcard_resource,
+)
 from dataroom.constructs.alert_delivery import AlertDelivery
 from dataroom.spec.lifecycle import (
     DEFAULT_BUDGET_USD_MONTH,
@@ -114,7 +122,9 @@ class RoomLifecycle(Construct):
         for AWS Budgets.
     :param roles: the room roles the freeze applies to (``add_role`` adds more before synthesis).
     :param boundary: the room's permissions boundary; it gets the lifecycle guardrail statement.
-    :param access_logs_bucket: where the evidence bucket's server access logs go.
+    :param access_logs_bucket: where the evidence bucket's server access logs go: an SSE-S3
+        ``s3.Bucket`` of the same stack (its policy admits S3 log delivery for this bucket only;
+        ``log_server_access``).
     :param budget_usd_month: the monthly budget. Default: 200 US dollars.
     :param linked_account: filter the budget to this account (the room has an account of its
         own). Default: filter on the ``dataroom:room`` cost-allocation tag.
@@ -286,14 +296,13 @@ class RoomLifecycle(Construct):
             object_lock_default_retention=s3.ObjectLockRetention.compliance(
                 evidence_retention or Duration.days(365)
             ),
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix="evidence/",
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
             minimum_tls_version=1.2,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        log_server_access(self.evidence_bucket, destination=access_logs_bucket, prefix="evidence/")
         self.evidence_bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="DenyPrincipalsOutsideTheRoomAccount",
@@ -354,9 +363,7 @@ class RoomLifecycle(Construct):
             # Read by `dataroom rooms`, `unfreeze` and `retire` by these exact keys.
             output.override_logical_id(output_id)
 
-        from dataroom.policies.lifecycle_acknowledgements import acknowledge_lifecycle
-
-        acknowledge_lifecycle(self, notebook_arns=notebook_arns(stack))
+        self._acknowledge(stack)
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -387,6 +394,63 @@ class RoomLifecycle(Construct):
 
     # --- parts ---------------------------------------------------------------------------------
 
+    def _acknowledge(self, stack: Stack) -> None:
+        """The findings a RoomLifecycle raises by design, each on the child that raises it."""
+        for policy in (self.freeze_permissions, self.freeze_boundary):
+            acknowledge(
+                policy,
+                (
+                    wildcard_resource(self, self._own_log_streams),
+                    "Lambda names the log streams it creates; the wildcard covers the streams "
+                    "of the freeze function's own log group and nothing else.",
+                ),
+                (
+                    f"{SOLUTIONS}IAM5[Resource::*]",
+                    "Only sagemaker:ListNotebookInstances, which supports no resource-level "
+                    "permission; attaching is confined to the room roles and the freeze policy.",
+                ),
+                (
+                    wildcard_resource(self, notebook_arns(stack)),
+                    "SageMaker notebook instances are found by their dataroom:room tag, whoever "
+                    "created them, so the stop names the notebook-instance type by wildcard; "
+                    "StopNotebookInstance is further confined by aws:ResourceTag/dataroom:room "
+                    "to this room's notebooks.",
+                ),
+            )
+        acknowledge(
+            self.scheduler_role,
+            (
+                f"{SOLUTIONS}IAM5[Action::kms:GenerateDataKey*]",
+                "Emitted by aws-cdk-lib's grant to publish to the alert topic and send to the "
+                "dead-letter queue, both encrypted with the room key; the resource is that key "
+                "only.",
+            ),
+            (
+                wildcard_resource(self, f"{self.function.function_arn}:*"),
+                "Emitted by aws-cdk-lib's grant to invoke the freeze function: its versions "
+                "and aliases, of that one function.",
+            ),
+        )
+        for role in (self.freeze_role, self.scheduler_role):
+            acknowledge(role, (f"{NIST}IAMNoInlinePolicy", SERVICE_ROLE_INLINE))
+        acknowledge(
+            self.function,
+            (
+                f"{NIST}LambdaConcurrency",
+                "Lambda keeps 10 unreserved executions per account, so reserving any in a new "
+                "account fails the deployment; the function runs once, at expiry, with a "
+                "dead-letter queue for what it could not handle.",
+            ),
+            (
+                f"{NIST}LambdaInsideVPC",
+                "The function only calls AWS control-plane APIs (IAM, SageMaker, SNS); inside "
+                "the glovebox it would need more interface endpoints in the room's perimeter, "
+                "and the freeze must work even when the glovebox is broken. It holds no data and "
+                "is capped by its own boundary.",
+            ),
+        )
+        acknowledge(self.evidence_bucket, (f"{NIST}S3BucketReplicationEnabled", NO_REPLICATION))
+
     def _freeze_function(self, stack: Stack, key: kms.IKey) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
@@ -396,6 +460,12 @@ class RoomLifecycle(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.log_group = log_group
+        self._own_log_streams = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{log_group.log_group_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         role = iam.Role(
             self,
             "FreezeRole",
@@ -437,14 +507,7 @@ class RoomLifecycle(Construct):
                 sid="WriteOwnLogs",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 # The group's streams, named from the group's name (as its Arn attribute reads).
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name=f"{log_group.log_group_name}:*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+                resources=[self._own_log_streams],
             ),
             iam.PolicyStatement(
                 sid="Report", actions=["sns:Publish"], resources=[self._topic.topic_arn]
@@ -762,6 +825,14 @@ def _warning(room_name: str, expires: dt.date, days: int) -> dict[str, Any]:
             "the schedules move with it. To finish, run `dataroom retire`."
         ),
     }
+
+
+#: Why the lifecycle's service roles carry aws-cdk-lib's inline policies (NIST IAMNoInlinePolicy).
+SERVICE_ROLE_INLINE = (
+    "Generated by aws-cdk-lib for this role's dead-letter queue, encrypted environment or "
+    "schedule targets: sqs:SendMessage on the lifecycle's queue, kms on the room key, "
+    "sns:Publish on the alert topic and lambda:InvokeFunction on the freeze function only."
+)
 
 
 def notebook_arns(stack: Stack) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from dataroom.constructs.acknowledge import BOUNDARY_CEILING, NIST, SOLUTIONS, acknowledge
+
 #: Changing identities or their policies would let a room role grant itself anything.
 IAM_CHANGES = (
     "iam:Create*",
@@ -190,6 +192,18 @@ class RoomPermissionBoundary(Construct):
                     resources=["*"],
                 ),
             ],
+        )
+        acknowledge(
+            self,
+            *(
+                (rule, BOUNDARY_CEILING)
+                for rule in (
+                    f"{SOLUTIONS}IAM5[Action::*]",
+                    f"{SOLUTIONS}IAM5[Resource::*]",
+                    f"{NIST}IAMPolicyNoStatementsWithAdminAccess",
+                    f"{NIST}IAMPolicyNoStatementsWithFullAccess",
+                )
+            ),
         )
 
     def apply_to(self, role: iam.Role) -> None:

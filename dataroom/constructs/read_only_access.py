@@ -9,6 +9,8 @@ from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from dataroom.constructs.acknowledge import INLINE_ON_PURPOSE, NIST, acknowledge, wildcard_resource
+
 # The only actions a read role may ever perform (IAM-2); everything else is denied (IAM-3).
 from dataroom.controls.identity import READ_ACTIONS
 
@@ -132,6 +134,7 @@ class ReadOnlyDatasetAccess(Construct):
 
         # An inline policy on purpose: it belongs to this role alone and can never be attached
         # to another principal by mistake (acknowledged as such for NIST IAMNoInlinePolicy).
+        acknowledge(self.role, (f"{NIST}IAMNoInlinePolicy", INLINE_ON_PURPOSE))
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="DenyEverythingButReads",
@@ -214,11 +217,20 @@ class ReadOnlyDatasetAccess(Construct):
         through_endpoint = (
             {"StringEquals": dict(self.endpoint_condition)} if self.endpoint_condition else {}
         )
+        objects_arn = f"arn:{partition}:s3:::{bucket_name}/{prefix}*"
         objects = iam.Grant.add_to_principal(
             grantee=self.role,
             actions=["s3:GetObject", "s3:GetObjectVersion"],
-            resource_arns=[f"arn:{partition}:s3:::{bucket_name}/{prefix}*"],
+            resource_arns=[objects_arn],
             conditions={**self._not_expired, **through_endpoint},
+        )
+        acknowledge(
+            self.role,
+            (
+                wildcard_resource(self, objects_arn),
+                f"Objects under the approved prefix {prefix} of bucket {bucket_name}: a prefix "
+                "grant needs the trailing wildcard; reads only, until the room expires.",
+            ),
         )
         listing = iam.Grant.add_to_principal(
             grantee=self.role,

@@ -23,6 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.acknowledge import wildcard_resource
 from dataroom.constructs.read_only_access import expiry_timestamp
 from dataroom.spec.results import PUBLISHING_PHASES, tenant_prefix
 
@@ -452,17 +453,15 @@ class ResultsPublication(Construct):
                 "it; an inline policy cannot be attached to another principal by mistake.",
             )
         ]
-        resolved = self._stack.resolve(objects)
-        if isinstance(resolved, str):
-            shown = resolved.replace("${", "<").replace("}", ">")
-            acknowledgments.append(
-                Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{shown}]",
-                    reason="The wildcard is the objects under the caller's own tenant prefix "
-                    "(tenant=${aws:PrincipalTag/<tag>}/) of the DAL access point, which is the "
-                    "PHS-2 control itself; it cannot name objects that do not exist yet.",
-                )
+        # As cdk-nag writes it (literal or pseudo-parameter partition, as the app's flags say).
+        acknowledgments.append(
+            Acknowledgment(
+                id=wildcard_resource(self, objects),
+                reason="The wildcard is the objects under the caller's own tenant prefix "
+                "(tenant=${aws:PrincipalTag/<tag>}/) of the DAL access point, which is the "
+                "PHS-2 control itself; it cannot name objects that do not exist yet.",
             )
+        )
         Validations.of(policy).acknowledge(*acknowledgments)
 
     # --- the flag --------------------------------------------------------------------------

@@ -12,6 +12,32 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataroom.constructs.access_logs import log_server_access
+from dataroom.constructs.acknowledge import (
+    ACCESS_LOGS_SSE_S3,
+    NIST,
+    NO_REPLICATION,
+    SOLUTIONS,
+    acknowledge,
+    acknowledge_grantee,
+    wildcard_resource,
+)
+
+#: The wildcard actions aws-cdk-lib's Bucket and Key grants emit for the room's own buckets.
+GRANT_WILDCARD_ACTIONS = (
+    "s3:Abort*",
+    "s3:DeleteObject*",
+    "s3:GetBucket*",
+    "s3:GetObject*",
+    "s3:List*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+)
+_GRANT_WILDCARD = (
+    "Emitted by aws-cdk-lib's grant on the room's own bucket or key; the resource is that bucket "
+    "or key only, and the bucket and endpoint policies confine it to the glovebox."
+)
+
 #: Data-plane actions that must come from inside the glovebox (or from a trusted room role).
 DATA_PLANE_ACTIONS = (
     "s3:GetObject",
@@ -35,7 +61,7 @@ class RoomStorage(Construct):
     - **results**: end results; versioned and retained when the stack is destroyed.
     - **access logs**: server access logs of the other two; versioned and retained. S3 cannot
       deliver access logs to an SSE-KMS bucket nor to one with Object Lock, so this one bucket
-      uses SSE-S3 (acknowledged in ``dataroom/policies/acknowledgements.py``) and no lock.
+      uses SSE-S3 (acknowledged on that bucket, with the reason) and no lock.
 
     Every bucket blocks public access, disables ACLs, refuses non-TLS (and TLS < 1.2) requests and
     refuses principals of other accounts. The intermediate and results buckets use the room key
@@ -111,8 +137,6 @@ class RoomStorage(Construct):
             encryption_key=encryption_key,
             bucket_key_enabled=True,
             versioned=True,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix="intermediate/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireScratchData",
@@ -123,6 +147,9 @@ class RoomStorage(Construct):
             ],
             **self._common(),
         )
+        log_server_access(
+            self.intermediate_bucket, destination=self.access_logs_bucket, prefix="intermediate/"
+        )
         self.results_bucket = s3.Bucket(
             self,
             "Results",
@@ -130,8 +157,6 @@ class RoomStorage(Construct):
             encryption_key=encryption_key,
             bucket_key_enabled=True,
             versioned=True,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix="results/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="AbortIncompleteUploads",
@@ -140,9 +165,15 @@ class RoomStorage(Construct):
             ],
             **self._common(),
         )
+        log_server_access(
+            self.results_bucket, destination=self.access_logs_bucket, prefix="results/"
+        )
         for bucket in (self.intermediate_bucket, self.results_bucket):
             self._perimeter(bucket, vpc_endpoint=vpc_endpoint, trusted_roles=trusted_roles)
             self._require_room_key(bucket)
+        for bucket in self.buckets:
+            acknowledge(bucket, (f"{NIST}S3BucketReplicationEnabled", NO_REPLICATION))
+        acknowledge(self.access_logs_bucket, (f"{NIST}S3DefaultEncryptionKMS", ACCESS_LOGS_SSE_S3))
 
     @staticmethod
     def _common() -> dict[str, Any]:
@@ -161,15 +192,32 @@ class RoomStorage(Construct):
 
     def grant_read_write_intermediate(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read, write and delete scratch data (with the room key)."""
-        return self.intermediate_bucket.grant_read_write(grantee)
+        return self._acknowledged(self.intermediate_bucket.grant_read_write(grantee), grantee)
 
     def grant_write_results(self, grantee: iam.IGrantable) -> iam.Grant:
         """Write end results (with the room key); no delete, results are kept."""
-        return self.results_bucket.grant_put(grantee)
+        return self._acknowledged(self.results_bucket.grant_put(grantee), grantee)
 
     def grant_read_results(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read end results (with the room key)."""
-        return self.results_bucket.grant_read(grantee)
+        return self._acknowledged(self.results_bucket.grant_read(grantee), grantee)
+
+    def _acknowledged(self, grant: iam.Grant, grantee: iam.IGrantable) -> iam.Grant:
+        """The grant, its by-design IAM5 findings acknowledged on the grantee (aws-cdk-lib's
+        grants name action families and the bucket's objects by wildcard)."""
+        acknowledge_grantee(
+            grantee,
+            *((f"{SOLUTIONS}IAM5[Action::{a}]", _GRANT_WILDCARD) for a in GRANT_WILDCARD_ACTIONS),
+            *(
+                (
+                    wildcard_resource(self, bucket.arn_for_objects("*")),
+                    "Objects of the room's own bucket; the bucket policy admits only requests "
+                    "through the glovebox's endpoint.",
+                )
+                for bucket in (self.intermediate_bucket, self.results_bucket)
+            ),
+        )
+        return grant
 
     def admit_reads_through_access_points(self, access_point_arns: Sequence[str]) -> None:
         """Let requests through these access points of the results bucket pass its perimeter.

@@ -29,6 +29,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IConstruct
 
+from dataroom.constructs.acknowledge import SOLUTIONS, wildcard_resource
 from dataroom.constructs.alerts import RoomAlerts
 from dataroom.constructs.glovebox import Glovebox
 from dataroom.constructs.remediation import Remediation
@@ -39,7 +40,6 @@ from dataroom.spec.workbench import (
     VOLUME_SIZE_GB,
     notebook_slug,
 )
-from dataroom.template_policy import partition_of
 
 #: The lifecycle script's parts, shipped in the package and assembled at synth.
 SCRIPTS_DIR = Path(__file__).resolve().parent / "workbench_scripts"
@@ -81,7 +81,6 @@ STUDIO_AND_LIFECYCLE = (
 )
 PRESIGNED_URL = "sagemaker:CreatePresignedNotebookInstanceUrl"
 NOTEBOOK_STATE_CHANGE = "SageMaker Notebook Instance State Change"
-SOLUTIONS = "AwsSolutions::AwsSolutions-"
 CREATE = "sagemaker:CreateNotebookInstance"
 UPDATE = "sagemaker:UpdateNotebookInstance"
 #: Reads of the mirror, which only the room's roles may make, only through the room's endpoints.
@@ -354,8 +353,14 @@ class Workbench(Construct):
 
     def _acknowledge(self) -> None:
         """The nag findings this construct raises by design, each with its reason."""
-        # The stacks have an explicit environment, so ARNs render with the literal partition.
-        partition = partition_of(str(Stack.of(self).region))
+        # As cdk-nag writes the ARNs: literal or pseudo-parameter partition, as the app's flags say.
+        stack = Stack.of(self)
+        notebook_logs = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/NotebookInstances:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         Validations.of(self.access_policy).acknowledge(
             Acknowledgment(
                 id=f"{SOLUTIONS}IAM5[Resource::*]",
@@ -363,22 +368,20 @@ class Workbench(Construct):
                 "CodeArtifact by sts:AWSServiceName, which is how AWS documents it.",
             ),
             Acknowledgment(
-                id=f"{SOLUTIONS}IAM5[Resource::arn:{partition}:logs:{Stack.of(self).region}:"
-                f"{Stack.of(self).account}:log-group:/aws/sagemaker/NotebookInstances:*]",
+                id=wildcard_resource(self, notebook_logs),
                 reason="SageMaker names each notebook's log streams in its own log group; the "
                 "wildcard covers that one group's streams.",
             ),
         )
         remediation = getattr(self, "_remediation", None)
         if remediation is not None:
-            arn = (
-                f"arn:{partition}:sagemaker:{Stack.of(self).region}:"
-                f"{Stack.of(self).account}:notebook-instance/*"
+            notebooks = stack.format_arn(
+                service="sagemaker", resource="notebook-instance", resource_name="*"
             )
             for policy in (remediation.permissions, remediation.boundary):
                 Validations.of(policy).acknowledge(
                     Acknowledgment(
-                        id=f"{SOLUTIONS}IAM5[Resource::{arn}]",
+                        id=wildcard_resource(self, notebooks),
                         reason="The function must stop any notebook of the room account that "
                         "starts outside the glovebox, whatever its name (WBN-1); only describe and "
                         "stop, on notebook instances only.",

@@ -16,7 +16,6 @@ from dataroom.constructs.data_room import room_expectations as _expectations
 from dataroom.local import is_local
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_arn, scientist_role_name
-from dataroom.policies.acknowledgements import acknowledge_room_stack
 from dataroom.spec.lifecycle import has_own_account
 from dataroom.stacks.deploy_time_zones import DeployTimeZonesStack
 
@@ -156,8 +155,6 @@ class DataRoomStack(DeployTimeZonesStack):
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic_arn)
         CfnOutput(self, "DetectorId", value=self.threat_detection.detector_id)
         CfnOutput(self, "WorkGroupName", value=self.query_guard.workgroup_name)
-
-        acknowledge_room_stack(self)
 
     @property
     def vpc(self) -> ec2.IVpc:

@@ -21,7 +21,6 @@ from dataroom.constructs.read_only_access import ReadOnlyDatasetAccess
 from dataroom.constructs.room_key import RoomKey
 from dataroom.manifest import Manifest, Room
 from dataroom.naming import external_id, read_role_name, scientist_role_arn
-from dataroom.policies.acknowledgements import acknowledge_production_stack
 
 #: The production trail that records every read of an approved prefix (MON-2).
 READ_TRAIL_NAME = "dataroom-production-reads"
@@ -92,7 +91,8 @@ class ProductionAccessStack(Stack):
         CfnOutput(self, "ReadTrailBucketName", value=self.read_trail.bucket.bucket_name)
         Tags.of(self).add("dataroom:component", "production-access")
         self.template_options.metadata = {"dataroom": {"kind": "production-access"}}
-        acknowledge_production_stack(self)
+        # Its constructs (AuditTrail, AlertDelivery, ReadOnlyDatasetAccess) acknowledge their
+        # own by-design findings.
 
     def _denied_writes_alert(self, manifest: Manifest) -> sns.Topic:
         """MON-4, production side: a room's read session refused a write is an alert.
