@@ -4,7 +4,8 @@
 
 It prints figures; it asserts nothing (tests never assert on wall time). Each directory runs in
 its own pytest process, so the per-directory figures include that process's start-up (jsii, the
-moto server, the example synth), which is what a developer running one directory pays.
+moto server, the example synth), which is what a developer running one directory pays. The
+whole suite runs as ``make test`` runs it (files spread over every core) and in one process.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def _run(*targets: str) -> tuple[float, str]:
 
 def main() -> None:
     total, summary = _run("tests")
-    print(f"whole suite: {total:6.1f} s  ({summary})")
+    print(f"whole suite: {total:6.1f} s  ({summary})  [-n auto --dist loadfile, as make test]")
+    serial, summary = _run("tests", "-n", "0")
+    print(f"one process: {serial:6.1f} s  ({summary})  [ratio {serial / total:.2f}]")
     for directory in DIRECTORIES:
         elapsed, summary = _run(f"tests/{directory}")
         print(f"  tests/{directory:<12} {elapsed:6.1f} s  ({summary})")
