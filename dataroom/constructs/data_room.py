@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import jsii
 from aws_cdk import Duration, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -15,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, IValidation
 from pydantic import TypeAdapter, ValidationError
 
 from dataroom.constructs.acknowledge import INLINE_ON_PURPOSE, NIST, SOLUTIONS, acknowledge
@@ -363,6 +364,7 @@ class DataRoom(Construct):
             )
 
         self._describe(stack, phase, monitoring, query_limit_gb, airlock, results)
+        self.node.add_validation(_StillMarked(self))
 
     def _describe(
         self,
@@ -667,6 +669,27 @@ class DataRoom(Construct):
     def results_bucket(self) -> s3.IBucket:
         """End results, versioned and retained."""
         return self.storage.results_bucket
+
+
+@jsii.implements(IValidation)
+class _StillMarked:
+    """The room-level rules find a room by its stack's metadata: a room whose stack lost it
+    (``template_options.metadata = {}``, another ``kind``) would be judged as no room at all."""
+
+    def __init__(self, room: DataRoom) -> None:
+        self._room = room
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._room)
+        marked = (stack.template_options.metadata or {}).get(METADATA_KEY) or {}
+        if marked.get("kind") == "room" and marked.get("room") == self._room.name:
+            return []
+        return [
+            f"DataRoom {self._room.name!r}: the template metadata {METADATA_KEY!r} of stack "
+            f"{stack.node.path!r} no longer says kind 'room', room {self._room.name!r} (found "
+            f"{marked!r}): the gate and the room-level rules find a room by it, so it may not be "
+            "removed or replaced"
+        ]
 
 
 def _problems(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dataroom.controls import CONTROLS
+from dataroom.controls import CONTROLS, STRIDE_THREATS, controls_for_threat
 from dataroom.controls.identity import BOUNDARY_DENY_FAMILIES
 from dataroom.controls.judge import boundary_escapes
 from dataroom.controls.storage import ACLS_DISABLED, PUBLIC_ACCESS_FLAGS
@@ -46,53 +46,12 @@ __all__ = [
     "threat_map",
 ]
 
-#: DESIGN.md's threat map: threat -> (control id, aspect of the control or None, note).
-STRIDE: tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...] = (
-    ("Spoofing", (("IAM-1", None, ""),)),
-    (
-        "Tampering",
-        (
-            ("IAM-3", None, ""),
-            ("IAM-5", None, ""),
-            ("S3-2", None, ""),
-            ("MON-1", "validation", "log file validation"),
-        ),
-    ),
-    (
-        "Repudiation",
-        (
-            ("MON-1", None, ""),
-            ("MON-2", None, ""),
-            ("IAM-1", "source-identity", "SourceIdentity required on every hop"),
-            ("EXP-2", None, "every export is recorded"),
-        ),
-    ),
-    (
-        "Information disclosure",
-        (
-            ("NET-1", None, ""),
-            ("NET-2", None, ""),
-            ("NET-3", None, ""),
-            ("NET-4", None, ""),
-            ("NET-5", None, ""),
-            ("NET-6", None, ""),
-            ("S3-3", None, ""),
-            ("CHG-2", None, ""),
-            ("WBN-1", None, "workbench"),
-            ("WBN-2", None, "packages"),
-            ("WBN-4", None, "workbench access path"),
-            ("EXP-1", None, "exports leave only through the airlock"),
-        ),
-    ),
-    (
-        "Denial of service",
-        (("QRY-1", None, ""), ("IAM-3", None, "read-only roles"), ("WBN-3", None, "idle stop")),
-    ),
-    (
-        "Elevation of privilege",
-        (("IAM-5", None, ""), ("IAM-6", None, ""), ("WBN-1", "root", "no root on notebooks")),
-    ),
-)
+#: Cells that show one aspect of a control under a threat, in place of the whole control.
+ASPECTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "Tampering": (("MON-1", "validation", "log file validation"),),
+    "Repudiation": (("IAM-1", "source-identity", "SourceIdentity required on every hop"),),
+    "Elevation of privilege": (("WBN-1", "root", "no root on notebooks"),),
+}
 
 
 def _condition_keys(statement: dict[str, Any]) -> set[str]:
@@ -693,6 +652,27 @@ DETECTORS: dict[str, Callable[[RoomContext, ControlResult], None]] = {
     "EXP-2": detect_exp2,
 }
 
+
+def _stride() -> tuple[tuple[str, tuple[tuple[str, str | None, str], ...]], ...]:
+    """The catalogue's threats, each with every reported control that answers it (catalogue
+    order), an aspect cell standing in for its control where :data:`ASPECTS` names one."""
+    reported = {*DETECTORS, *GATE_ONLY_CONTROLS}
+    rows = []
+    for threat in STRIDE_THREATS:
+        aspects = {control: (aspect, note) for control, aspect, note in ASPECTS.get(threat, ())}
+        cells: list[tuple[str, str | None, str]] = []
+        for control in controls_for_threat(threat):
+            if control in aspects:
+                cells.append((control, *aspects.pop(control)))
+            elif control in reported:
+                cells.append((control, None, ""))
+        cells += [(control, aspect, note) for control, (aspect, note) in aspects.items()]
+        rows.append((threat, tuple(cells)))
+    return tuple(rows)
+
+
+#: DESIGN.md's threat map, from the catalogue: threat -> (control id, aspect or None, note).
+STRIDE = _stride()
 
 #: The catalogue's title of each control the review reports.
 CONTROL_TITLES: dict[str, str] = {c: CONTROLS[c].title for c in (*DETECTORS, *GATE_ONLY_CONTROLS)}

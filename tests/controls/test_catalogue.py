@@ -150,3 +150,13 @@ def test_one_naming_scheme_for_rule_files_and_ids() -> None:
         assert rule.control.replace("-", "").lower() == control, (info.name, rule.control)
         seen.add(rule.rule_id)
     assert seen == {r.rule_id for r in RULES}, "a rule file is not registered in catalog.py"
+
+
+def test_every_threat_row_holds_every_reported_control_that_answers_it() -> None:
+    # The review's map is the catalogue's: perimeter, phase and lifecycle controls included.
+    rows = {threat: {c for c, _, _ in entries} for threat, entries in STRIDE}
+    assert {"PER-1", "PER-2", "PER-3", "PHS-1", "PHS-2"} <= rows["Information disclosure"]
+    assert "LCY-1" in rows["Elevation of privilege"] and "LCY-2" in rows["Denial of service"]
+    for control_id in CONTROL_TITLES:
+        for threat in CONTROLS[control_id].threats:
+            assert control_id in rows[threat], (threat, control_id)

@@ -186,3 +186,16 @@ def test_an_expiry_extension_changes_only_what_expiry_governs(tmp_path: Path) ->
     ]
     assert len(tagged) == 3
     assert sum(1 for k in before if before[k] != after[k]) < len(after) // 10
+
+
+@pytest.mark.parametrize("metadata", [{}, {"dataroom": {"kind": "production"}}])
+def test_a_room_whose_stack_lost_its_mark_fails_synth(
+    tmp_path: Path, metadata: dict[str, Any]
+) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = DeployTimeZonesStack(app, "Unmarked", env=ROOM_ENV)
+    _room(stack, "unmarked-room")
+    # A user's app hiding the room from the room-level rules.
+    stack.template_options.metadata = metadata
+    with pytest.raises(RuntimeError, match="no longer says kind 'room'"):
+        app.synth()
