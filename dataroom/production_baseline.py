@@ -8,6 +8,7 @@ from aws_cdk import App, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 
 from dataroom.baseline import DEFAULT_BASELINE, Baseline, load_baseline
+from dataroom.gated import mark_gated
 from dataroom.policies.data_room_checks import DataRoomChecks
 from dataroom.policies.gate import DataRoomGate
 from dataroom.policies.judge import AssemblyJudge
@@ -57,4 +58,5 @@ class ProductionBaseline:
             plugins += [AwsSolutionsChecks(scope), NIST80053R5Checks(scope)]
         gate = DataRoomGate(judge=judge, scope=scope, report_suppressible=False)
         Validations.of(scope).add_plugins(*plugins, gate)
+        mark_gated(scope)
         return cls(loaded, pack)

@@ -48,6 +48,7 @@ from dataroom.constructs.threat_detection import ThreatDetection
 from dataroom.constructs.workbench import Workbench, no_workbench_statement
 from dataroom.controls.monitoring import EXPECT_KEY
 from dataroom.controls.query import EXPECTED_CUTOFF_KEY, GIB
+from dataroom.gated import is_gated
 from dataroom.manifest import DATA_PHASES, Email, Monitoring, Phase, Prior, RoleArn, RoomName
 from dataroom.naming import dal_external_id, default_scientist_role_name
 from dataroom.spec.airlock import Airlock as AirlockSpec
@@ -364,7 +365,7 @@ class DataRoom(Construct):
             )
 
         self._describe(stack, phase, monitoring, query_limit_gb, airlock, results)
-        self.node.add_validation(_StillMarked(self))
+        self.node.add_validation(_Judged(self))
 
     def _describe(
         self,
@@ -672,23 +673,32 @@ class DataRoom(Construct):
 
 
 @jsii.implements(IValidation)
-class _StillMarked:
-    """The room-level rules find a room by its stack's metadata: a room whose stack lost it
+class _Judged:
+    """A room is judged at synthesis or it is not a room: its app must have the dataroom gate,
+    and the room-level rules find a room by its stack's metadata, so a room whose stack lost it
     (``template_options.metadata = {}``, another ``kind``) would be judged as no room at all."""
 
     def __init__(self, room: DataRoom) -> None:
         self._room = room
 
     def validate(self) -> list[str]:
+        problems = []
+        if not is_gated(self._room):
+            problems.append(
+                f"DataRoom {self._room.name!r}: no dataroom gate judges this app: call "
+                "dataroom.policies.nag.apply_nag_gate(app) (or ProductionBaseline.apply(app)) "
+                "before synthesis, so that a weakened room fails it"
+            )
         stack = Stack.of(self._room)
         marked = (stack.template_options.metadata or {}).get(METADATA_KEY) or {}
         if marked.get("kind") == "room" and marked.get("room") == self._room.name:
-            return []
+            return problems
         return [
+            *problems,
             f"DataRoom {self._room.name!r}: the template metadata {METADATA_KEY!r} of stack "
             f"{stack.node.path!r} no longer says kind 'room', room {self._room.name!r} (found "
             f"{marked!r}): the gate and the room-level rules find a room by it, so it may not be "
-            "removed or replaced"
+            "removed or replaced",
         ]
 
 

@@ -13,6 +13,7 @@ from aws_cdk import App, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 
 from dataroom.baseline import Baseline, load_baseline
+from dataroom.gated import mark_gated
 from dataroom.policies.pack_names import NAG_PACK_NAMES
 
 #: The packs every dataroom app runs, by class.
@@ -55,3 +56,4 @@ def apply_nag_gate(
     # DataRoomGate reports every DataRoom rule from the assembly in one pass (the cdk-nag pack
     # DataRoomChecks would call back into Python once per resource: the gate's cost per room).
     Validations.of(scope).add_plugins(*nag_packs(scope), DataRoomGate(judge=judge, scope=scope))
+    mark_gated(scope)

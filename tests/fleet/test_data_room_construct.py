@@ -160,6 +160,7 @@ def test_datasets_without_the_read_role_are_refused(tmp_path: Path) -> None:
 def _synth_room(outdir: Path, expires: dt.date) -> dict[str, Any]:
     app = App(outdir=str(outdir))
     _room(DeployTimeZonesStack(app, "Room", env=ROOM_ENV), "extend-room", expires=expires)
+    apply_nag_gate(app)
     assembly = app.synth()
     return dict(assembly.get_stack_by_name("Room").template["Resources"])
 
@@ -195,7 +196,18 @@ def test_a_room_whose_stack_lost_its_mark_fails_synth(
     app = App(outdir=str(tmp_path))
     stack = DeployTimeZonesStack(app, "Unmarked", env=ROOM_ENV)
     _room(stack, "unmarked-room")
+    apply_nag_gate(app)
     # A user's app hiding the room from the room-level rules.
     stack.template_options.metadata = metadata
-    with pytest.raises(RuntimeError, match="no longer says kind 'room'"):
+    with pytest.raises(RuntimeError, match="no longer says kind 'room'") as refused:
         app.synth()
+    assert "no dataroom gate judges this app" not in str(refused.value)
+
+
+def test_a_room_in_an_app_without_the_gate_fails_synth(tmp_path: Path) -> None:
+    # The twin that passes is the clean team room above (same room, the gate applied).
+    app = App(outdir=str(tmp_path))
+    _room(DeployTimeZonesStack(app, "Ungated", env=ROOM_ENV), "ungated-room")
+    with pytest.raises(RuntimeError, match="no dataroom gate judges this app") as refused:
+        app.synth()
+    assert "apply_nag_gate(app)" in str(refused.value)
