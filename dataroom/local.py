@@ -5,7 +5,9 @@ loopback interface synthesizes the same rooms with three differences moto 5.2 ne
 to run with any other endpoint, so a weakened template can never reach a real account:
 
 - the restrict-default-security-group custom resource is left out (moto would have to run its
-  Lambda function in Docker and call back a server it cannot reach): NET-4 is not applied;
+  Lambda function in Docker and call back a server it cannot reach): NET-4 is not applied, and
+  the gate waives its rule (``Rule.waived_locally``), as it waives EXP-1's malware-scan plan, in
+  local mode only;
 - ``Tags`` are dropped from ``AWS::KMS::Key`` and ``AWS::SSM::Parameter``, whose CloudFormation
   tag shapes moto's models reject with HTTP 500.
 """

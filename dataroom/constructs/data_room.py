@@ -196,8 +196,10 @@ class DataRoom(Construct):
         account of its own. Default: the budget covers the payer's view of this account.
     :param scientist_role_name: the entry role's name, part of the contract with production's
         read role. Default ``dataroom-<name>-scientist``.
-    :param restrict_default_security_group: NET-4; only local mode (moto) turns it off.
-    :param malware_protection: EXP-1's malware scan; only local mode (moto) turns it off.
+    :param restrict_default_security_group: NET-4; only local mode (moto) turns it off: the
+        gate refuses a room without it anywhere else (``NET4DefaultSecurityGroup``).
+    :param malware_protection: EXP-1's malware scan; only local mode (moto) turns it off: the
+        gate refuses an airlock without it anywhere else (``EXP1ReviewMalwareScan``).
     """
 
     def __init__(

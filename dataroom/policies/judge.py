@@ -73,6 +73,8 @@ class AssemblyJudge:
     :param expectations: room name -> what the manifest asks of it (see ``room_expectations``).
     :param guard_everything: judge every stack as guarded (a production app: every stack is
         production's).
+    :param local: the app is synthesized in local mode for a loopback moto server; rules that
+        need what moto cannot deploy are waived (``Rule.waived_locally``).
     """
 
     def __init__(
@@ -84,8 +86,10 @@ class AssemblyJudge:
         expectations: Mapping[str, Mapping[str, Any]] | None = None,
         rules: tuple[Rule, ...] = RULES,
         guard_everything: bool = False,
+        local: bool = False,
     ) -> None:
         self.baseline = baseline
+        self.local = local
         self._room_accounts = frozenset(room_accounts)
         self._production_accounts = frozenset(production_accounts)
         self._rules = rules
@@ -227,6 +231,7 @@ class AssemblyJudge:
             room_account=info.room_account,
             manifest_expect=self._expectations.get(room, {}),
             rules=self._rules,
+            local=self.local,
         )
         self._failures[info.template_path] = found
         return found
@@ -242,6 +247,7 @@ def judge_template(
     room_account: bool = True,
     manifest_expect: Mapping[str, Any] | None = None,
     rules: tuple[Rule, ...] = RULES,
+    local: bool = False,
 ) -> dict[str, list[Failure]]:
     """logical id -> the rules its resource fails in ``template`` (one stack, in memory)."""
     found: dict[str, list[Failure]] = {}
@@ -256,6 +262,7 @@ def judge_template(
             guarded=guarded,
             room_account=room_account,
             manifest_expect=dict(manifest_expect or {}),
+            local=local,
         )
         for rule in rules:
             if not rule.applies(context):

@@ -14,6 +14,7 @@ from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks
 
 from dataroom.baseline import Baseline, load_baseline
 from dataroom.gated import mark_gated
+from dataroom.local import is_local, require_local_endpoint
 from dataroom.policies.pack_names import NAG_PACK_NAMES
 
 #: The packs every dataroom app runs, by class.
@@ -47,11 +48,16 @@ def apply_nag_gate(
     from dataroom.policies.judge import AssemblyJudge
 
     baseline = baseline or load_baseline()
+    # Local mode waives what moto cannot deploy, and only towards a loopback endpoint.
+    local = is_local(scope)
+    if local:
+        require_local_endpoint()
     judge = AssemblyJudge(
         baseline=baseline,
         room_accounts=room_accounts,
         production_accounts=production_accounts,
         expectations=expectations,
+        local=local,
     )
     # DataRoomGate reports every DataRoom rule from the assembly in one pass (the cdk-nag pack
     # DataRoomChecks would call back into Python once per resource: the gate's cost per room).

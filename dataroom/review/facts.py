@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dataroom.controls.network import DEFAULT_ROUTES, INTERNET_PATH_TYPES
+from dataroom.controls.network import DEFAULT_ROUTES, INTERNET_PATH_TYPES, RESTRICT_DEFAULT_SG_TYPE
 from dataroom.controls.network import ROUTE_TARGETS as _ROUTE_TARGETS
 from dataroom.review.assembly import StackTemplate, as_list, refers_to, statements
 
@@ -219,7 +219,7 @@ def network_facts(stack: StackTemplate) -> dict[str, Any]:
                 None,
             ),
         }
-        for lid, r in stack.resources("Custom::VpcRestrictDefaultSG")
+        for lid, r in stack.resources(RESTRICT_DEFAULT_SG_TYPE)
     ]
     subnets = [
         {

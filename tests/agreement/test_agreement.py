@@ -336,6 +336,19 @@ def _budget_action_removed(room: Template, _: Template) -> None:
     del room["Resources"][lid_of(room, "AWS::Budgets::BudgetsAction")]
 
 
+def _default_sg_kept(room: Template, _: Template) -> None:
+    del room["Resources"][lid_of(room, "Custom::VpcRestrictDefaultSG")]
+
+
+def _review_unscanned(room: Template, _: Template) -> None:
+    del room["Resources"][lid_of(room, "AWS::GuardDuty::MalwareProtectionPlan")]
+
+
+def _review_scan_untagged(room: Template, _: Template) -> None:
+    plan = props(room, "AWS::GuardDuty::MalwareProtectionPlan")
+    plan["Actions"] = {"Tagging": {"Status": "DISABLED"}}
+
+
 #: (control, weakening, class of the weakening)
 TABLE: list[tuple[str, Weakening, str]] = [
     ("NET-1", _igw, "added resource"),
@@ -348,6 +361,7 @@ TABLE: list[tuple[str, Weakening, str]] = [
     ("NET-2", _sg_egress, "escape hatch"),
     ("NET-3", _s3_endpoint_any_bucket, "escape hatch"),
     ("NET-3", _interface_endpoint_unpinned, "escape hatch"),
+    ("NET-4", _default_sg_kept, "resource removed"),
     ("NET-5", _flow_log_reject, "escape hatch"),
     ("NET-5", _flow_log_unencrypted, "escape hatch"),
     ("NET-6", _dns_allow_everything_first, "escape hatch"),
@@ -385,6 +399,8 @@ TABLE: list[tuple[str, Weakening, str]] = [
     ("WBN-2", _mirror_open_to_the_account, "escape hatch"),
     ("WBN-4", _notebook_endpoint_removed, "resource removed"),
     ("EXP-1", _export_writable_by_all, "escape hatch"),
+    ("EXP-1", _review_unscanned, "resource removed"),
+    ("EXP-1", _review_scan_untagged, "escape hatch"),
     ("PHS-1", _unnamed_access_point, "added resource"),
     ("PHS-2", _dal_every_tenant, "added resource"),
     ("LCY-1", _freeze_schedule_disabled, "escape hatch"),

@@ -13,6 +13,7 @@ import pytest
 from dataroom.baseline import load_baseline
 from dataroom.controls.query import GIB
 from dataroom.policies.rules import (
+    exp1_review_malware_scan,
     iam1_read_role_trust,
     iam5_boundary,
     iam5_no_standing_identity,
@@ -24,6 +25,7 @@ from dataroom.policies.rules import (
     net1_no_internet_path,
     net2_endpoint_security_group,
     net3_endpoint_perimeter,
+    net4_default_security_group,
     net5_flow_logs,
     net6_dns_firewall,
     qry1_query_guard,
@@ -196,6 +198,15 @@ FLOW = {
 }  # fmt: skip
 
 
+REVIEW = {
+    "RB": {"Type": "AWS::S3::Bucket",
+           "Properties": {"Tags": [{"Key": "dataroom:airlock", "Value": "review"}]}},
+    "P": res("AWS::GuardDuty::MalwareProtectionPlan",
+             ProtectedResource={"S3Bucket": {"BucketName": {"Ref": "RB"}}},
+             Actions={"Tagging": {"Status": "ENABLED"}}),
+}  # fmt: skip
+
+
 def _set(path: str, value: Any) -> Any:
     """An edit: set ``Resources.<id>.Properties.<a>.<b>...`` to ``value`` (None deletes)."""
 
@@ -283,6 +294,18 @@ CASES: list[tuple[str, Rule, dict[str, Any], str, Any, dict[str, Any]]] = [
     ("endpoint-other-key", net3_endpoint_perimeter.RULE, {"E": ENDPOINT}, "E",
      _set("E.Properties.PolicyDocument.Statement.0.Condition",
           {"Bool": {"aws:SecureTransport": "true"}}), {}),
+    ("default-sg-kept", net4_default_security_group.RULE,
+     {"V": VPC, "C": res("Custom::VpcRestrictDefaultSG",
+                         DefaultSecurityGroupId={"Fn::GetAtt": ["V", "DefaultSecurityGroup"]})},
+     "V", lambda t: t["Resources"].pop("C"), {}),
+    ("default-sg-of-another-vpc", net4_default_security_group.RULE,
+     {"V": VPC, "C": res("Custom::VpcRestrictDefaultSG",
+                         DefaultSecurityGroupId={"Fn::GetAtt": ["V", "DefaultSecurityGroup"]})},
+     "V", _set("C.Properties.DefaultSecurityGroupId", "sg-0123456789abcdef0"), {}),
+    ("review-unscanned", exp1_review_malware_scan.RULE, REVIEW, "RB",
+     lambda t: t["Resources"].pop("P"), {}),
+    ("review-scan-untagged", exp1_review_malware_scan.RULE, REVIEW, "RB",
+     _set("P.Properties.Actions.Tagging.Status", "DISABLED"), {}),
     ("flow-log-unencrypted", net5_flow_logs.RULE, FLOW, "V", _set("LG.Properties.KmsKeyId", None), {}),
     ("flow-log-elsewhere", net5_flow_logs.RULE, FLOW, "V",
      _set("FL.Properties.LogDestination", "arn:aws:logs:us-east-1:999999999999:log-group:x"), {}),
@@ -389,3 +412,32 @@ def test_s34_admits_a_declared_readers_decrypt_via_s3() -> None:
 )
 def test_s34_refuses_anything_wider_than_that(weaken: dict[str, Any]) -> None:
     assert not judge(s34_key_policy_account.RULE, _reader_key({**DECRYPT_VIA_S3, **weaken}), "K")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [net4_default_security_group.RULE, exp1_review_malware_scan.RULE],
+    ids=lambda r: r.rule_id,
+)
+def test_only_local_mode_waives_what_moto_cannot_deploy(rule: Rule) -> None:
+    # The weakened fragment: no restricting resource, no scan plan.
+    resources = {"V": VPC, "RB": REVIEW["RB"]}
+    judged = "V" if "AWS::EC2::VPC" in rule.resource_types else "RB"
+    template: Template = {
+        "Resources": copy.deepcopy(resources),
+        "Metadata": {"dataroom": {"kind": "room"}},
+    }
+
+    def context(local: bool) -> RuleContext:
+        return RuleContext(
+            logical_id=judged,
+            resource=template["Resources"][judged],
+            template=template,
+            baseline=BASELINE,
+            account=ACCOUNT,
+            region="us-east-1",
+            local=local,
+        )
+
+    assert rule.applies(context(local=False)) and not judge(rule, template, judged)
+    assert not rule.applies(context(local=True))

@@ -40,6 +40,10 @@ class RuleContext:
     #: rules read the ``expect`` block the room stack writes into its template metadata, except
     #: for adoption, which only the manifest can vouch for.
     manifest_expect: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether the app was synthesized in local mode (``-c dataroom:local=true``), which
+    #: ``build_app`` allows only with a loopback endpoint: rules marked ``waived_locally`` (what
+    #: moto cannot deploy) do not judge it.
+    local: bool = False
 
     @property
     def kind(self) -> str:
@@ -87,6 +91,8 @@ class Rule:
     guarded_only: bool = False
     #: Only in stacks that target a room's account (see :attr:`RuleContext.room_account`).
     room_accounts_only: bool = False
+    #: Not in local mode: the control needs a resource moto cannot deploy (see dataroom/local.py).
+    waived_locally: bool = False
 
     def applies(self, context: RuleContext) -> bool:
         """Whether this rule judges ``context``'s resource at all."""
@@ -96,6 +102,8 @@ class Rule:
         if self.rooms_only and context.kind != "room":
             return False
         if self.room_accounts_only and not context.room_account:
+            return False
+        if self.waived_locally and context.local:
             return False
         return not (self.guarded_only and not context.guarded)
 
