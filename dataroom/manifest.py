@@ -487,6 +487,10 @@ class Monitoring(_Frozen):
     log_retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
 
 
+#: QRY-1: a room's bytes-scanned cut-off per Athena query, in GiB.
+QueryLimitGb = Annotated[int, Field(ge=1, le=1024)]
+
+
 class Room(_Frozen):
     """One data room: a glovebox over the datasets it was approved to read."""
 
@@ -503,7 +507,7 @@ class Room(_Frozen):
     tenancy: Tenancy = Tenancy.SINGLE_TENANT
     datasets: tuple[DatasetGrant, ...] = ()
     mixing_justification: Statement | None = None
-    query_limit_gb: int = Field(default=10, ge=1, le=1024)
+    query_limit_gb: QueryLimitGb = 10
     vpc_cidr: Cidr = "10.80.0.0/22"
     monitoring: Monitoring = Monitoring()
     priors: tuple[Prior, ...] = ()

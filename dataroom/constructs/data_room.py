@@ -49,10 +49,20 @@ from dataroom.constructs.workbench import Workbench, no_workbench_statement
 from dataroom.controls.monitoring import EXPECT_KEY
 from dataroom.controls.query import EXPECTED_CUTOFF_KEY, GIB
 from dataroom.gated import is_gated
-from dataroom.manifest import DATA_PHASES, Email, Monitoring, Phase, Prior, RoleArn, RoomName
+from dataroom.manifest import (
+    DATA_PHASES,
+    Cidr,
+    Email,
+    Monitoring,
+    Phase,
+    Prior,
+    QueryLimitGb,
+    RoleArn,
+    RoomName,
+)
 from dataroom.naming import dal_external_id, default_scientist_role_name
 from dataroom.spec.airlock import Airlock as AirlockSpec
-from dataroom.spec.lifecycle import DEFAULT_BUDGET_USD_MONTH
+from dataroom.spec.lifecycle import DEFAULT_BUDGET_USD_MONTH, BudgetUsdMonth
 from dataroom.spec.results import PUBLISHING_PHASES, Results
 from dataroom.spec.workbench import Workbench as WorkbenchSpec
 
@@ -94,6 +104,9 @@ _TAG_UNSAFE = re.compile(r"[^\w\s+\-=.:/@]")
 _ROOM_NAME = TypeAdapter(RoomName)
 _ROLE_ARN = TypeAdapter(RoleArn)
 _EMAIL = TypeAdapter(Email)
+_CIDR = TypeAdapter(Cidr)
+_BUDGET = TypeAdapter(BudgetUsdMonth)
+_QUERY_LIMIT = TypeAdapter(QueryLimitGb)
 
 
 def tag_value(value: str) -> str:
@@ -238,6 +251,10 @@ class DataRoom(Construct):
         monitoring = monitoring or Monitoring()
         problems = _problems(
             stack,
+            expires=expires,
+            query_limit_gb=query_limit_gb,
+            budget_usd_month=budget_usd_month,
+            vpc_cidr=vpc_cidr,
             name=name,
             phase=phase,
             owner=owner,
@@ -707,6 +724,10 @@ class _Judged:
 def _problems(
     stack: Stack,
     *,
+    expires: dt.date,
+    query_limit_gb: int,
+    budget_usd_month: int,
+    vpc_cidr: str,
     name: str,
     phase: Phase,
     owner: str,
@@ -719,6 +740,12 @@ def _problems(
 ) -> list[str]:
     """Every prop that is wrong, each named with its value and what is expected."""
     problems = _stack_problems(stack)
+    problems += _limit_problems(
+        expires=expires,
+        query_limit_gb=query_limit_gb,
+        budget_usd_month=budget_usd_month,
+        vpc_cidr=vpc_cidr,
+    )
     problems += _identity_problems(
         name=name,
         owner=owner,
@@ -743,6 +770,29 @@ def _problems(
                 f"datasets: {dataset.bucket.node.path}: prefixes=(): expected at least one "
                 "approved key prefix"
             )
+    return problems
+
+
+def _limit_problems(
+    *, expires: dt.date, query_limit_gb: int, budget_usd_month: int, vpc_cidr: str
+) -> list[str]:
+    """The bounds the manifest holds a room to, for a room built from props (the baseline's
+    max_room_days is the gate's to judge: LCY1ExpirySchedules)."""
+    problems = []
+    if expires < dt.datetime.now(dt.UTC).date():
+        problems.append(
+            f"expires={expires.isoformat()}: in the past: an expired room grants nothing; "
+            "expected a future last day"
+        )
+    for prop, adapter, value in (
+        ("query_limit_gb", _QUERY_LIMIT, query_limit_gb),
+        ("budget_usd_month", _BUDGET, budget_usd_month),
+        ("vpc_cidr", _CIDR, vpc_cidr),
+    ):
+        try:
+            adapter.validate_python(value)
+        except ValidationError as error:
+            problems.append(f"{prop}={value!r}: {_reason(error)}")
     return problems
 
 

@@ -129,6 +129,10 @@ def test_bad_props_are_named_before_anything_is_built(tmp_path: Path) -> None:
             datasets=[],
             approvers=[],
             owner="not-an-email",
+            expires=dt.date(2020, 1, 1),
+            query_limit_gb=0,
+            budget_usd_month=0,
+            vpc_cidr="8.8.8.0/22",
             principals=[iam.Role.from_role_arn(stack, "Any", "arn:aws:iam::222222222222:role/*")],
         )
     message = str(failure.value)
@@ -138,6 +142,9 @@ def test_bad_props_are_named_before_anything_is_built(tmp_path: Path) -> None:
     assert "approvers=[]" in message
     assert "principals:" in message and "arn:aws:iam::222222222222:role/*" in message
     assert "phase='definition' reads no production data (IAM-6)" in message
+    assert "expires=2020-01-01: in the past" in message
+    for prop in ("query_limit_gb=0", "budget_usd_month=0", "vpc_cidr='8.8.8.0/22'"):
+        assert prop in message, prop
     # Nothing of the room was added to the stack before the refusal.
     assert [c.node.id for c in stack.node.children if c.node.id.startswith("Room")] == ["Room"]
     assert stack.node.find_child("Room").node.children == []

@@ -11,8 +11,16 @@ from dataroom.policies.rules import lcy1_expiry_schedules, lcy2_budget
 from dataroom.policies.rules.base import RuleContext
 from dataroom.policies.rules.catalog import RULES
 
-NEXT_YEAR = dt.date.today().year + 1
-EXPIRES = f"{NEXT_YEAR}-03-31"
+# Always within the baseline's max_room_days (180) of the day the tests run.
+LAST_DAY = dt.date.today() + dt.timedelta(days=90)
+EXPIRES = LAST_DAY.isoformat()
+
+
+def at(day: dt.date) -> str:
+    return f"at({day.isoformat()}T00:00:00)"
+
+
+FREEZE = at(LAST_DAY + dt.timedelta(days=1))  # the first midnight after the last day
 
 VPC = {
     "Type": "AWS::EC2::VPC",
@@ -103,8 +111,7 @@ def test_rules_are_registered() -> None:
 
 
 def test_lcy1_compliant_with_a_freeze_at_expiry() -> None:
-    at = f"at({NEXT_YEAR}-04-01T00:00:00)"
-    assert judge(lcy1_expiry_schedules.RULE, room(Sched=freeze_schedule(at))) is True
+    assert judge(lcy1_expiry_schedules.RULE, room(Sched=freeze_schedule(FREEZE))) is True
 
 
 def test_lcy1_fails_without_a_freeze_schedule() -> None:
@@ -116,17 +123,41 @@ def test_lcy1_fails_without_a_freeze_schedule() -> None:
 
 def test_lcy1_fails_with_a_disabled_or_recurring_or_late_freeze() -> None:
     rule = lcy1_expiry_schedules.RULE
-    at = f"at({NEXT_YEAR}-04-01T00:00:00)"
-    assert judge(rule, room(Sched=freeze_schedule(at, state="DISABLED")))
+    assert judge(rule, room(Sched=freeze_schedule(FREEZE, state="DISABLED")))
     assert judge(rule, room(Sched=freeze_schedule("rate(1 day)")))
-    late = judge(rule, room(Sched=freeze_schedule(f"at({NEXT_YEAR}-05-01T00:00:00)")))
+    late = judge(rule, room(Sched=freeze_schedule(at(LAST_DAY + dt.timedelta(days=30)))))
     assert isinstance(late, list) and "after expiry" in late[0]
 
 
 def test_lcy1_warning_to_a_topic_is_not_a_freeze() -> None:
-    warning = freeze_schedule(f"at({NEXT_YEAR}-03-18T00:00:00)")
+    warning = freeze_schedule(at(LAST_DAY - dt.timedelta(days=13)))
     warning["Properties"]["Target"]["Arn"] = {"Ref": "Topic"}
     assert judge(lcy1_expiry_schedules.RULE, room(Warn=warning))
+
+
+def test_lcy1_fails_without_the_expiry_tag_or_beyond_the_baseline_lifetime() -> None:
+    rule = lcy1_expiry_schedules.RULE
+    untagged = room(Sched=freeze_schedule(FREEZE))
+    untagged["Resources"]["Vpc"] = {"Type": "AWS::EC2::VPC", "Properties": {}}
+    assert judge(rule, untagged) == [
+        "the room VPC has no dataroom:expires tag (CHG-1): nothing says when to freeze"
+    ]
+    too_long = room(Sched=freeze_schedule(FREEZE))
+    far = dt.date.today() + dt.timedelta(days=Baseline().max_room_days + 1)
+    too_long["Resources"]["Vpc"] = {
+        "Type": "AWS::EC2::VPC",
+        "Properties": {"Tags": [{"Key": "dataroom:expires", "Value": far.isoformat()}]},
+    }
+    verdict = judge(rule, too_long)
+    assert isinstance(verdict, list) and "max_room_days" in verdict[0]
+    # The twin: the last day the baseline allows passes (with its freeze after it).
+    edge = dt.date.today() + dt.timedelta(days=Baseline().max_room_days)
+    at_edge = room(Sched=freeze_schedule(at(edge + dt.timedelta(days=1))))
+    at_edge["Resources"]["Vpc"] = {
+        "Type": "AWS::EC2::VPC",
+        "Properties": {"Tags": [{"Key": "dataroom:expires", "Value": edge.isoformat()}]},
+    }
+    assert judge(rule, at_edge) is True
 
 
 def test_lcy2_compliant_with_budget_and_action() -> None:

@@ -41,14 +41,21 @@ def check(ctx: RuleContext) -> Verdict:
         return ["no enabled one-shot at(...) schedule invoking a freeze function in the room"]
     expires = tags(ctx.resource).get("dataroom:expires")
     if not expires:
-        return True
+        return ["the room VPC has no dataroom:expires tag (CHG-1): nothing says when to freeze"]
     try:
-        end = dt.datetime.combine(
-            dt.date.fromisoformat(expires) + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC
-        )
+        last_day = dt.date.fromisoformat(expires)
     except ValueError:
         return [f"dataroom:expires tag {expires!r} is not a date"]
-    if end < dt.datetime.now(dt.UTC):
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    lifetime = (last_day - now.date()).days
+    if lifetime > ctx.baseline.max_room_days:
+        # The manifest refuses it before synthesis; a room built from props meets it here.
+        return [
+            f"expires {expires}, {lifetime} days from today: more than the baseline's "
+            f"max_room_days ({ctx.baseline.max_room_days})"
+        ]
+    if end < now:
         return True  # already expired: the freeze runs at the first midnight after deploy
     late = [
         f"{lid}: freezes at {when.isoformat()}, after expiry {end.isoformat()}"
