@@ -40,6 +40,7 @@ from dataroom.constructs.acknowledge import (
     acknowledge_grantee,
     wildcard_resource,
 )
+from dataroom.constructs.bounded_grant import grant_within_own_boundary
 from dataroom.policies.rules.exp_airlock_policy import BUCKET_TAG, ROLE_TAG
 from dataroom.spec.airlock import MIN_APPROVERS
 
@@ -584,16 +585,15 @@ class Airlock(Construct):
                 conditions={"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
             ),
         ]
-        policy = iam.ManagedPolicy(self, "ScannerPolicy", statements=statements, roles=[role])
-        boundary = iam.ManagedPolicy(
+        self.scanner_policy, self.scanner_boundary = grant_within_own_boundary(
             self,
-            "ScannerBoundary",
-            description="dataroom: permissions boundary of the airlock's malware scanner",
-            statements=statements,
+            role,
+            statements,
+            permissions_id="ScannerPolicy",
+            boundary_id="ScannerBoundary",
+            boundary_description="dataroom: permissions boundary of the airlock's malware scanner",
+            attach_from_policy=True,
         )
-        iam.PermissionsBoundary.of(role).apply(boundary)
-        self.scanner_policy = policy
-        self.scanner_boundary = boundary
         return role
 
     def _pipeline_permissions(self, results_bucket: s3.IBucket) -> None:

@@ -40,6 +40,7 @@ from dataroom.constructs.acknowledge import (
     wildcard_resource,
 )
 from dataroom.constructs.alert_delivery import AlertDelivery
+from dataroom.constructs.bounded_grant import grant_within_own_boundary
 from dataroom.spec.lifecycle import (
     DEFAULT_BUDGET_USD_MONTH,
     freeze_instant,
@@ -523,19 +524,16 @@ class RoomLifecycle(Construct):
                 resources=[self.dead_letters.queue_arn],
             ),
         ]
-        self.freeze_permissions = iam.ManagedPolicy(
-            self, "FreezePermissions", statements=statements
-        )
-        role.add_managed_policy(self.freeze_permissions)
         # The ceiling equals the grant, as for the remediation function: the room boundary denies
         # iam:Attach*, which is the freeze itself.
-        self.freeze_boundary = iam.ManagedPolicy(
+        self.freeze_permissions, self.freeze_boundary = grant_within_own_boundary(
             self,
-            "FreezeBoundary",
-            description="dataroom: permissions ceiling of the freeze function",
-            statements=statements,
+            role,
+            statements,
+            permissions_id="FreezePermissions",
+            boundary_id="FreezeBoundary",
+            boundary_description="dataroom: permissions ceiling of the freeze function",
         )
-        iam.PermissionsBoundary.of(role).apply(self.freeze_boundary)
         self.freeze_role = role
         return lambda_.Function(
             self,
@@ -645,17 +643,14 @@ class RoomLifecycle(Construct):
             ),
             description=f"dataroom {self.room_name}: the budget action's freeze",
         )
-        self.budget_action_permissions = iam.ManagedPolicy(
-            self, "BudgetActionPermissions", statements=statements
-        )
-        self.budget_action_role.add_managed_policy(self.budget_action_permissions)
-        self.budget_action_boundary = iam.ManagedPolicy(
+        self.budget_action_permissions, self.budget_action_boundary = grant_within_own_boundary(
             self,
-            "BudgetActionBoundary",
-            description="dataroom: permissions ceiling of the budget action's role",
-            statements=statements,
+            self.budget_action_role,
+            statements,
+            permissions_id="BudgetActionPermissions",
+            boundary_id="BudgetActionBoundary",
+            boundary_description="dataroom: permissions ceiling of the budget action's role",
         )
-        iam.PermissionsBoundary.of(self.budget_action_role).apply(self.budget_action_boundary)
         self.budget_action = budgets.CfnBudgetsAction(
             self,
             "BudgetAction",

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from dataroom import alert_events
 from dataroom.constructs.acknowledge import NIST, SOLUTIONS, acknowledge, wildcard_resource
+from dataroom.constructs.bounded_grant import grant_within_own_boundary
 from dataroom.controls.monitoring import REMEDIABLE_EVENTS
 from dataroom.controls.storage import PUBLIC_ACCESS_FLAGS
 
@@ -183,16 +184,15 @@ class Remediation(Construct):
                 resources=[dead_letters.queue_arn],
             ),
         ]
-        self.permissions = iam.ManagedPolicy(self, "Permissions", statements=restoring)
-        self.role.add_managed_policy(self.permissions)
         # The ceiling equals the grant: the boundary allows exactly the restoring calls.
-        self.boundary = iam.ManagedPolicy(
+        self.permissions, self.boundary = grant_within_own_boundary(
             self,
-            "Boundary",
-            description="dataroom: permissions boundary of the remediation function",
-            statements=restoring,
+            self.role,
+            restoring,
+            permissions_id="Permissions",
+            boundary_id="Boundary",
+            boundary_description="dataroom: permissions boundary of the remediation function",
         )
-        iam.PermissionsBoundary.of(self.role).apply(self.boundary)
 
         self.function = lambda_.Function(
             self,

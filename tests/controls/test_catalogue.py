@@ -160,3 +160,16 @@ def test_every_threat_row_holds_every_reported_control_that_answers_it() -> None
     for control_id in CONTROL_TITLES:
         for threat in CONTROLS[control_id].threats:
             assert control_id in rows[threat], (threat, control_id)
+
+
+def test_the_readme_rule_table_is_the_catalogue() -> None:
+    # Every rule of the gate has a row, and the never-suppressible column says what the code does.
+    rows = {}
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\| (\w+) \| [A-Z0-9, /()a-zA-Z:-]+ \| .* \|\s*(yes)?\s*\|$", line)
+        if match and match.group(1) != "rule":
+            rows[match.group(1)] = bool(match.group(2))
+    assert set(rows) == {r.rule_id for r in RULES}
+    assert {r for r, yes in rows.items() if yes} == {
+        r.rule_id for r in RULES if r.never_suppressible
+    }

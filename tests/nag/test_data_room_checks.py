@@ -502,4 +502,7 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         "DataRoom-S34KeyPolicyAccount",
         "DataRoom-MON4AlertsDelivered",
         "DataRoom-MON5ConfigRecorder",
+        # Waived only in local mode (moto), never by an acknowledgement.
+        "DataRoom-NET4DefaultSecurityGroup",
+        "DataRoom-EXP1ReviewMalwareScan",
     } == NEVER_SUPPRESSIBLE
