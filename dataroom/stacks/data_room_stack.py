@@ -144,6 +144,11 @@ class DataRoomStack(DeployTimeZonesStack):
         self.workbench = built.workbench
         self.lifecycle = built.lifecycle
         self.airlock = built.airlock
+        #: The glovebox VPC, the room key, scratch space that expires, end results (retained).
+        self.vpc: ec2.IVpc = built.vpc
+        self.key: kms.IKey = built.key
+        self.intermediate_bucket: s3.IBucket = built.intermediate_bucket
+        self.results_bucket: s3.IBucket = built.results_bucket
 
         CfnOutput(
             self, "IntermediateBucketName", value=self.storage.intermediate_bucket.bucket_name
@@ -155,23 +160,3 @@ class DataRoomStack(DeployTimeZonesStack):
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic_arn)
         CfnOutput(self, "DetectorId", value=self.threat_detection.detector_id)
         CfnOutput(self, "WorkGroupName", value=self.query_guard.workgroup_name)
-
-    @property
-    def vpc(self) -> ec2.IVpc:
-        """The glovebox VPC."""
-        return self.data_room.vpc
-
-    @property
-    def key(self) -> kms.IKey:
-        """The room key."""
-        return self.data_room.key
-
-    @property
-    def intermediate_bucket(self) -> s3.IBucket:
-        """Scratch space that expires."""
-        return self.data_room.intermediate_bucket
-
-    @property
-    def results_bucket(self) -> s3.IBucket:
-        """End results, versioned and retained."""
-        return self.data_room.results_bucket

@@ -41,9 +41,9 @@ ACCOUNT = "222222222222"
 Template = dict[str, Any]
 
 
-def judge(rule: Rule, template: Template, logical_id: str, **extra: Any) -> bool:
-    """True when ``rule`` finds nothing wrong with ``logical_id`` in ``template``."""
-    context = RuleContext(
+def context_of(template: Template, logical_id: str, **extra: Any) -> RuleContext:
+    """``logical_id`` of ``template`` as the gate would judge it (``extra``: RuleContext fields)."""
+    return RuleContext(
         logical_id=logical_id,
         resource=template["Resources"][logical_id],
         template=template,
@@ -52,7 +52,11 @@ def judge(rule: Rule, template: Template, logical_id: str, **extra: Any) -> bool
         region="us-east-1",
         **extra,
     )
-    verdict = rule.check(context)
+
+
+def judge(rule: Rule, template: Template, logical_id: str, **extra: Any) -> bool:
+    """True when ``rule`` finds nothing wrong with ``logical_id`` in ``template``."""
+    verdict = rule.check(context_of(template, logical_id, **extra))
     return verdict is None or verdict is True or verdict == []
 
 
@@ -428,16 +432,5 @@ def test_only_local_mode_waives_what_moto_cannot_deploy(rule: Rule) -> None:
         "Metadata": {"dataroom": {"kind": "room"}},
     }
 
-    def context(local: bool) -> RuleContext:
-        return RuleContext(
-            logical_id=judged,
-            resource=template["Resources"][judged],
-            template=template,
-            baseline=BASELINE,
-            account=ACCOUNT,
-            region="us-east-1",
-            local=local,
-        )
-
-    assert rule.applies(context(local=False)) and not judge(rule, template, judged)
-    assert not rule.applies(context(local=True))
+    assert rule.applies(context_of(template, judged)) and not judge(rule, template, judged)
+    assert not rule.applies(context_of(template, judged, local=True))
