@@ -747,6 +747,7 @@ def _problems(
         vpc_cidr=vpc_cidr,
     )
     problems += _identity_problems(
+        account=stack.account,
         name=name,
         owner=owner,
         approvers=approvers,
@@ -816,6 +817,7 @@ def _stack_problems(stack: Stack) -> list[str]:
 
 def _identity_problems(
     *,
+    account: str,
     name: str,
     owner: str,
     approvers: Sequence[str],
@@ -849,6 +851,13 @@ def _identity_problems(
             _ROLE_ARN.validate_python(arn)
         except ValidationError as error:
             problems.append(f"principals: {_reason(error)}")
+            continue
+        if arn.split(":")[4] != account and not Token.is_unresolved(account):
+            # The entry role is not read-only: only the room account's own people enter it.
+            problems.append(
+                f"principals: {arn!r} is not a role of the room's account {account}: expected "
+                "the room account's roles (IAM-1)"
+            )
     return problems
 
 

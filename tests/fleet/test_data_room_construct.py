@@ -150,6 +150,16 @@ def test_bad_props_are_named_before_anything_is_built(tmp_path: Path) -> None:
     assert stack.node.find_child("Room").node.children == []
 
 
+def test_principals_of_another_account_are_refused(tmp_path: Path) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = DeployTimeZonesStack(app, "Foreign", env=ROOM_ENV)
+    outsider = iam.Role.from_role_arn(stack, "Outsider", "arn:aws:iam::999999999999:role/Outsider")
+    with pytest.raises(ValueError, match="is not a role of the room's account 222222222222"):
+        _room(stack, "foreign-room", principals=[outsider])
+    # The twin: a role of the room's own account is accepted.
+    _room(DeployTimeZonesStack(app, "Own", env=ROOM_ENV), "own-room")
+
+
 def test_a_room_needs_a_stack_with_an_account_and_region(tmp_path: Path) -> None:
     app = App(outdir=str(tmp_path))
     stack = DeployTimeZonesStack(app, "Agnostic")
