@@ -178,6 +178,11 @@ class DataRoom(Construct):
     reads, the room key, the entry role), so extending a room changes those and nothing else.
     By-design nag findings are acknowledged by the constructs that raise them, with reasons.
 
+    **No room without its gate.** Synthesis fails when no scope above the room registered the
+    dataroom gate (``apply_nag_gate(app)`` or ``ProductionBaseline.apply(app)``), and when the
+    stack's room metadata was removed or replaced. Wrong props raise one ``ValueError`` naming
+    each prop, its value and what is expected, before any resource is added.
+
     :param name: the room's name: 3-32 characters of a-z, 0-9 and ``-``; part of resource names.
     :param phase: the lifecycle phase; only exploration, production-a and production-b read
         production data (IAM-6).
