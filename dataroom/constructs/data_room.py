@@ -431,6 +431,8 @@ class DataRoom(Construct):
             EXPECT_KEY: expect,
         }
         stack.template_options.metadata = metadata
+        # What the gate will believe (readers, results, expectations): _Judged holds it to this.
+        self.described: dict[str, Any] = _plain(metadata[METADATA_KEY])
 
     def _monitoring(
         self,
@@ -699,8 +701,10 @@ class DataRoom(Construct):
 @jsii.implements(IValidation)
 class _Judged:
     """A room is judged at synthesis or it is not a room: its app must have the dataroom gate,
-    and the room-level rules find a room by its stack's metadata, so a room whose stack lost it
-    (``template_options.metadata = {}``, another ``kind``) would be judged as no room at all."""
+    and the room-level rules find a room by its stack's metadata and believe what it declares
+    (readers of another account, the results publication, the Athena cut-off), so the metadata
+    must be exactly what the room wrote: removed, it hides the room; edited, it would admit a
+    reader or a cut-off nobody approved."""
 
     def __init__(self, room: DataRoom) -> None:
         self._room = room
@@ -714,16 +718,32 @@ class _Judged:
                 "before synthesis, so that a weakened room fails it"
             )
         stack = Stack.of(self._room)
-        marked = (stack.template_options.metadata or {}).get(METADATA_KEY) or {}
-        if marked.get("kind") == "room" and marked.get("room") == self._room.name:
+        marked = _plain((stack.template_options.metadata or {}).get(METADATA_KEY) or {})
+        if marked == self._room.described:
             return problems
+        changed = sorted(
+            key
+            for key in {*marked, *self._room.described}
+            if marked.get(key) != self._room.described.get(key)
+        )
         return [
             *problems,
             f"DataRoom {self._room.name!r}: the template metadata {METADATA_KEY!r} of stack "
-            f"{stack.node.path!r} no longer says kind 'room', room {self._room.name!r} (found "
-            f"{marked!r}): the gate and the room-level rules find a room by it, so it may not be "
-            "removed or replaced",
+            f"{stack.node.path!r} is not what the room wrote (changed: {', '.join(changed)}): "
+            "the gate and the room-level rules believe it (kind, readers, results, "
+            "expectations), so it may not be removed, replaced or edited",
         ]
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as the template will hold it: JSON values, no ``None`` (jsii drops them)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _problems(

@@ -216,7 +216,7 @@ def test_a_room_whose_stack_lost_its_mark_fails_synth(
     apply_nag_gate(app)
     # A user's app hiding the room from the room-level rules.
     stack.template_options.metadata = metadata
-    with pytest.raises(RuntimeError, match="no longer says kind 'room'") as refused:
+    with pytest.raises(RuntimeError, match="is not what the room wrote") as refused:
         app.synth()
     assert "no dataroom gate judges this app" not in str(refused.value)
 
@@ -228,3 +228,28 @@ def test_a_room_in_an_app_without_the_gate_fails_synth(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="no dataroom gate judges this app") as refused:
         app.synth()
     assert "apply_nag_gate(app)" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("readers", ["arn:aws:iam::999999999999:role/Partner"]),
+        ("expect", {"athena_cutoff_bytes": 2**50, "min_finding_severity": 4.0}),
+        ("phase", "production-a"),
+    ],
+)
+def test_a_room_whose_declared_facts_were_edited_fails_synth(
+    tmp_path: Path, key: str, value: Any
+) -> None:
+    # The gate believes the metadata's readers and expectations: editing them would admit a
+    # reader of another account, or a cut-off of a petabyte, that nobody approved.
+    app = App(outdir=str(tmp_path))
+    stack = DeployTimeZonesStack(app, "Edited", env=ROOM_ENV)
+    _room(stack, "edited-room")
+    apply_nag_gate(app)
+    metadata = dict(stack.template_options.metadata)
+    metadata["dataroom"] = dict(metadata["dataroom"])
+    metadata["dataroom"][key] = value
+    stack.template_options.metadata = metadata
+    with pytest.raises(RuntimeError, match=f"is not what the room wrote \\(changed: {key}\\)"):
+        app.synth()
