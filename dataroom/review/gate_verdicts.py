@@ -25,6 +25,7 @@ __all__ = ["GATE_ONLY_CONTROLS", "beside_room_gaps", "gate_findings"]
 
 #: Controls the review reports from the gate's rules only.
 GATE_ONLY_CONTROLS: tuple[str, ...] = (
+    "CHG-1",
     "S3-1",
     "S3-4",
     "MON-3",

@@ -349,6 +349,11 @@ def _review_scan_untagged(room: Template, _: Template) -> None:
     plan["Actions"] = {"Tagging": {"Status": "DISABLED"}}
 
 
+def _change_tags_removed(room: Template, _: Template) -> None:
+    vpc = props(room, "AWS::EC2::VPC")
+    vpc["Tags"] = [t for t in vpc["Tags"] if t["Key"] not in ("dataroom:ticket", "dataroom:owner")]
+
+
 #: (control, weakening, class of the weakening)
 TABLE: list[tuple[str, Weakening, str]] = [
     ("NET-1", _igw, "added resource"),
@@ -362,6 +367,7 @@ TABLE: list[tuple[str, Weakening, str]] = [
     ("NET-3", _s3_endpoint_any_bucket, "escape hatch"),
     ("NET-3", _interface_endpoint_unpinned, "escape hatch"),
     ("NET-4", _default_sg_kept, "resource removed"),
+    ("CHG-1", _change_tags_removed, "library source"),
     ("NET-5", _flow_log_reject, "escape hatch"),
     ("NET-5", _flow_log_unencrypted, "escape hatch"),
     ("NET-6", _dns_allow_everything_first, "escape hatch"),

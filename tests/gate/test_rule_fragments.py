@@ -13,6 +13,7 @@ import pytest
 from dataroom.baseline import load_baseline
 from dataroom.controls.query import GIB
 from dataroom.policies.rules import (
+    chg1_room_tags,
     exp1_review_malware_scan,
     iam1_read_role_trust,
     iam5_boundary,
@@ -30,6 +31,7 @@ from dataroom.policies.rules import (
     net6_dns_firewall,
     qry1_query_guard,
     s31_bucket_versioning,
+    s33_tls_only,
     s34_access_logging,
     s34_key_policy_account,
 )
@@ -202,6 +204,52 @@ FLOW = {
 }  # fmt: skip
 
 
+TAGGED_VPC = res(
+    "AWS::EC2::VPC",
+    Tags=[
+        {"Key": "dataroom:room", "Value": "r1"},
+        {"Key": "dataroom:phase", "Value": "exploration"},
+        {"Key": "dataroom:ticket", "Value": "SEC-1"},
+        {"Key": "dataroom:owner", "Value": "o@x.com"},
+        {"Key": "dataroom:approvers", "Value": "a@x.com"},
+        {"Key": "dataroom:hypothesis", "Value": "h"},
+    ],
+)
+TLS = {
+    "B": res("AWS::S3::Bucket"),
+    "P": res(
+        "AWS::S3::BucketPolicy",
+        Bucket={"Ref": "B"},
+        PolicyDocument={
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": {"AWS": "*"},
+                    "Action": "s3:*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    "Resource": [
+                        {"Fn::GetAtt": ["B", "Arn"]},
+                        {"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/*"]]},
+                    ],
+                }
+            ]
+        },
+    ),
+}
+S3_ENDPOINT = res(
+    "AWS::EC2::VPCEndpoint",
+    VpcEndpointType="Gateway",
+    PolicyDocument={
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:GetObject",
+                "Resource": ["arn:aws:s3:::prod-telemetry/events/*"],
+            }
+        ]
+    },
+)
 REVIEW = {
     "RB": {"Type": "AWS::S3::Bucket",
            "Properties": {"Tags": [{"Key": "dataroom:airlock", "Value": "review"}]}},
@@ -310,6 +358,22 @@ CASES: list[tuple[str, Rule, dict[str, Any], str, Any, dict[str, Any]]] = [
      lambda t: t["Resources"].pop("P"), {}),
     ("review-scan-untagged", exp1_review_malware_scan.RULE, REVIEW, "RB",
      _set("P.Properties.Actions.Tagging.Status", "DISABLED"), {}),
+    ("change-tags-removed", chg1_room_tags.RULE, {"V": TAGGED_VPC}, "V",
+     _set("V.Properties.Tags", TAGGED_VPC["Properties"]["Tags"][:3]), {}),
+    ("change-tag-other-room", chg1_room_tags.RULE, {"V": TAGGED_VPC}, "V",
+     lambda t: t.update(Metadata={"dataroom": {"kind": "room", "room": "another-room"}}), {}),
+    ("tls-deny-narrowed", s33_tls_only.RULE, TLS, "B",
+     _set("P.Properties.PolicyDocument.Statement.0.Principal", {"AWS": "arn:aws:iam::1:role/x"}),
+     {}),
+    ("tls-deny-one-action", s33_tls_only.RULE, TLS, "B",
+     _set("P.Properties.PolicyDocument.Statement.0.Action", "s3:PutObject"), {}),
+    ("tls-deny-bucket-only", s33_tls_only.RULE, TLS, "B",
+     _set("P.Properties.PolicyDocument.Statement.0.Resource", {"Fn::GetAtt": ["B", "Arn"]}), {}),
+    ("endpoint-bucket-pattern", net3_endpoint_perimeter.RULE, {"E": S3_ENDPOINT}, "E",
+     _set("E.Properties.PolicyDocument.Statement.0.Resource", ["arn:aws:s3:::prod-*/*"]), {}),
+    ("endpoint-bucket-pattern-joined", net3_endpoint_perimeter.RULE, {"E": S3_ENDPOINT}, "E",
+     _set("E.Properties.PolicyDocument.Statement.0.Resource",
+          {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::*-public/*"]]}), {}),
     ("flow-log-unencrypted", net5_flow_logs.RULE, FLOW, "V", _set("LG.Properties.KmsKeyId", None), {}),
     ("flow-log-elsewhere", net5_flow_logs.RULE, FLOW, "V",
      _set("FL.Properties.LogDestination", "arn:aws:logs:us-east-1:999999999999:log-group:x"), {}),

@@ -505,4 +505,5 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         # Waived only in local mode (moto), never by an acknowledgement.
         "DataRoom-NET4DefaultSecurityGroup",
         "DataRoom-EXP1ReviewMalwareScan",
+        "DataRoom-CHG1RoomTags",
     } == NEVER_SUPPRESSIBLE

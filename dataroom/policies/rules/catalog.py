@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataroom.policies.rules import (
+    chg1_room_tags,
     chg4_no_plain_priors,
     drf2_log_retention,
     drf2_region,
@@ -54,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     net2_endpoint_security_group.RULE,
     net3_endpoint_perimeter.RULE,
     net4_default_security_group.RULE,
+    chg1_room_tags.RULE,
     net5_flow_logs.RULE,
     net6_dns_firewall.RULE,
     s32_customer_key.RULE,

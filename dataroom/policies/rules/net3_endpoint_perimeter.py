@@ -1,8 +1,8 @@
 """NET-2/NET-3: every VPC endpoint has a policy that fences it to the room.
 
-The S3 gateway endpoint may name no wildcard bucket; an interface endpoint's Allow statements
-must pin principals (or resources) to the room's own account — a condition on some other key,
-or on another account, does not fence anything.
+The S3 gateway endpoint names each bucket it lets through (no ``*``, no ``prod-*``); an interface
+endpoint's Allow statements must pin principals (or resources) to the room's own account — a
+condition on some other key, or on another account, does not fence anything.
 """
 
 from __future__ import annotations
@@ -36,9 +36,27 @@ def pinned_to(statement: dict[str, Any], account: str) -> bool:
     return False
 
 
-def _wildcard_bucket(resource: str) -> bool:
-    text = resource.replace("arn:aws-cn:", "arn:*:").replace("arn:aws-us-gov:", "arn:*:")
-    return text.replace("arn:aws:", "arn:*:") in ANY_BUCKET
+def _text(resource: Any) -> str | None:
+    """An S3 resource as text, references as ``<ref>`` (an ``Fn::Join`` of the partition)."""
+    if isinstance(resource, str):
+        return resource
+    if isinstance(resource, dict) and "Fn::Join" in resource:
+        delimiter, parts = resource["Fn::Join"]
+        return str(delimiter).join(p if isinstance(p, str) else "<ref>" for p in parts)
+    return None
+
+
+def _wildcard_bucket(resource: Any) -> bool:
+    """Whether ``resource`` names buckets by pattern (``*``, ``prod-*``, ``*-public``): the
+    endpoint must name each bucket it lets through."""
+    text = _text(resource)
+    if text is None:
+        return False
+    if text in ANY_BUCKET:
+        return True
+    _, separator, rest = text.partition(":s3:::")
+    bucket = rest.split("/", 1)[0]
+    return bool(separator) and ("*" in bucket or "?" in bucket)
 
 
 def check(ctx: RuleContext) -> Verdict:
@@ -51,9 +69,9 @@ def check(ctx: RuleContext) -> Verdict:
     for index, statement in enumerate(statements(policy)):
         if statement.get("Effect") != "Allow":
             continue
-        resources = [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
+        resources = as_list(statement.get("Resource"))
         if gateway and any(_wildcard_bucket(r) for r in resources):
-            findings.append(f"statement {index} allows every bucket")
+            findings.append(f"statement {index} allows buckets by pattern, not by name")
         if not gateway and not pinned_to(statement, ctx.account):
             findings.append(
                 f"statement {index} is not pinned to the room account {ctx.account} "
