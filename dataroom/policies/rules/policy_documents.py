@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,10 +78,6 @@ def label(statement: dict[str, Any], index: int) -> str:
     return str(statement.get("Sid") or f"statement {index + 1}")
 
 
-#: How :func:`literal_text` spells the stack's own account (``Ref AWS::AccountId``).
-OWN_ACCOUNT = "${AWS::AccountId}"
-
-
 def literal_text(value: Any) -> str | None:
     """Literal text of a string value: ``Fn::Join`` / ``Fn::Sub`` joined, ``Ref`` of a pseudo
     parameter as ``${AWS::...}``; None when any part is another reference."""
@@ -105,7 +102,10 @@ def of_account(value: Any, account: str) -> bool:
     text = literal_text(value)
     if text is None:
         return False
-    if text in {account, OWN_ACCOUNT}:
+    # Pseudo parameters hold colons (``${AWS::Partition}``): one word each before splitting.
+    text = re.sub(r"\$\{AWS::(\w+)\}", lambda m: f"<{m.group(1)}>", text)
+    own = {account, "<AccountId>"}
+    if text in own:
         return True
     parts = text.split(":")
-    return len(parts) > 5 and parts[0] == "arn" and parts[4] in {account, OWN_ACCOUNT}
+    return len(parts) > 5 and parts[0] == "arn" and parts[4] in own
