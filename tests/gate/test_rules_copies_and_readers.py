@@ -108,8 +108,7 @@ def allow(principal: Any, **condition: Any) -> dict[str, Any]:
         allow({"AWS": READER}),  # a declared reader (the airlock export's consumer)
         allow({"AWS": f"arn:aws:iam::{ACCOUNT}:role/Scientist"}),
         allow({"AWS": {"Fn::GetAtt": ["Reader", "Arn"]}}),
-        allow({"Service": "logging.s3.amazonaws.com"},
-              StringEquals={"aws:SourceAccount": ACCOUNT}),
+        allow({"Service": "logging.s3.amazonaws.com"}, StringEquals={"aws:SourceAccount": ACCOUNT}),
         allow({"AWS": "*"}, StringEquals={"aws:PrincipalAccount": ACCOUNT}),
         allow("*", ArnEquals={"aws:PrincipalArn": READER}),
         {**allow({"AWS": f"arn:aws:iam::{OTHER}:root"}), "Effect": "Deny"},
@@ -212,4 +211,3 @@ def test_the_red_team_weakenings_fail_synth(weakened_room_failure: str, rule_id:
 def test_each_weakening_is_named_where_it_is(weakened_room_failure: str) -> None:
     for path in ("LeakyRoom/Sink", "LeakyRoom/Shared/Policy", "LeakyRoom/Room/Storage/Results"):
         assert path in weakened_room_failure, path
-
