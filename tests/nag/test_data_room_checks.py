@@ -505,4 +505,7 @@ def test_never_suppressible_rules_are_the_documented_ones() -> None:
         # Waived only in local mode (moto), never by an acknowledgement.
         "DataRoom-NET4DefaultSecurityGroup",
         "DataRoom-EXP1ReviewMalwareScan",
+        "DataRoom-PER2NoCopiesOut",
+        "DataRoom-S34BucketPolicyAccount",
+        "DataRoom-PER2PerimeterAttached",
     } == NEVER_SUPPRESSIBLE
