@@ -208,3 +208,13 @@ MANAGED_POLICY_MAX_CHARS = 6144
 def denied_actions() -> frozenset[str]:
     """Every action pattern a PER-2 statement of the boundary denies (lower-case)."""
     return frozenset(a.lower() for way in WAYS_OUT for a in way.actions)
+
+
+#: The Sids of every PER-2 statement of the room's perimeter policy: the construct writes them
+#: (``dataroom/constructs/data_perimeter.py``) and ``PER2PerimeterAttached`` recognises the
+#: policy by them.
+PERIMETER_SIDS: tuple[str, ...] = (
+    *(way.sid for way in WAYS_OUT),
+    WRITES_OUTSIDE_THE_ACCOUNT_SID,
+    QUERIES_OUTSIDE_THE_WORKGROUP_SID,
+)

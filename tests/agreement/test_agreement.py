@@ -24,6 +24,12 @@ from tests.agreement.conftest import (
     review_controls,
     weakened,
 )
+from tests.agreement.copies_and_readers import (
+    export_granted_to_a_partner,
+    logs_subscribed_out,
+    perimeter_roles_emptied,
+    results_replicated,
+)
 
 
 def of(template: Template, kind: str, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -411,6 +417,10 @@ TABLE: list[tuple[str, Weakening, str]] = [
     ("PHS-2", _dal_every_tenant, "added resource"),
     ("LCY-1", _freeze_schedule_disabled, "escape hatch"),
     ("LCY-2", _budget_action_removed, "resource removed"),
+    ("PER-2", results_replicated, "escape hatch"),
+    ("PER-2", logs_subscribed_out, "added resource"),
+    ("S3-4", export_granted_to_a_partner, "escape hatch"),
+    ("PER-2", perimeter_roles_emptied, "escape hatch"),
 ]
 
 

@@ -31,6 +31,8 @@ from dataroom.policies.rules import (
     net6_dns_firewall,
     per1_service_principal_source,
     per2_called_via_scoped,
+    per2_no_copies_out,
+    per2_perimeter_attached,
     per2_sharing_without_boundary,
     per3_endpoint_pinned,
     phs1_results_readers,
@@ -43,6 +45,7 @@ from dataroom.policies.rules import (
     s33_public_access_blocked,
     s33_tls_only,
     s34_access_logging,
+    s34_bucket_policy_account,
     s34_key_policy_account,
     wbn1_notebook_isolated,
     wbn2_package_repository,
@@ -95,6 +98,9 @@ RULES: tuple[Rule, ...] = (
     exp1_review_malware_scan.RULE,
     phs1_results_readers.RULE,
     phs2_dal_tenant_prefix.RULE,
+    per2_no_copies_out.RULE,
+    s34_bucket_policy_account.RULE,
+    per2_perimeter_attached.RULE,
 )
 PACK_NAME = "DataRoom"
 #: Rule ids whose findings fail synthesis even when acknowledged.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,3 +76,36 @@ def is_negated(operator: str) -> bool:
 
 def label(statement: dict[str, Any], index: int) -> str:
     return str(statement.get("Sid") or f"statement {index + 1}")
+
+
+def literal_text(value: Any) -> str | None:
+    """Literal text of a string value: ``Fn::Join`` / ``Fn::Sub`` joined, ``Ref`` of a pseudo
+    parameter as ``${AWS::...}``; None when any part is another reference."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            sep, parts = [*value["Fn::Join"], "", []][:2]
+            texts = [literal_text(p) for p in (parts if isinstance(parts, list) else [parts])]
+            return None if any(t is None for t in texts) else str(sep).join(map(str, texts))
+        if "Fn::Sub" in value:
+            body = value["Fn::Sub"]
+            return literal_text(body[0] if isinstance(body, list) else body)
+        ref = value.get("Ref")
+        if isinstance(ref, str) and ref.startswith("AWS::"):
+            return f"${{{ref}}}"
+    return None
+
+
+def of_account(value: Any, account: str) -> bool:
+    """Whether ``value`` (an account id or an ARN, literal or joined) is of ``account``."""
+    text = literal_text(value)
+    if text is None:
+        return False
+    # Pseudo parameters hold colons (``${AWS::Partition}``): one word each before splitting.
+    text = re.sub(r"\$\{AWS::(\w+)\}", lambda m: f"<{m.group(1)}>", text)
+    own = {account, "<AccountId>"}
+    if text in own:
+        return True
+    parts = text.split(":")
+    return len(parts) > 5 and parts[0] == "arn" and parts[4] in own
