@@ -465,6 +465,9 @@ def test_suppressible_finding_can_be_acknowledged_with_a_reason(
 
 def test_never_suppressible_rules_are_the_documented_ones() -> None:
     assert {
+        "DataRoom-MON4NoSuppressionFilter",
+        "DataRoom-MON6AlarmsAct",
+        "DataRoom-IAM1EntryRoleTrust",
         "DataRoom-NET1NoInternetPath",
         "DataRoom-NET3EndpointPerimeter",
         "DataRoom-S33PublicAccessBlocked",
