@@ -139,6 +139,17 @@ SELECTED = set_path(
                 {
                     "FieldSelectors": [
                         {"Field": "eventCategory", "Equals": ["Management"]},
+                        {"Field": "eventCategory", "NotEquals": ["Management"]},
+                    ]
+                }
+            ],
+        ),
+        (
+            "Properties.AdvancedEventSelectors",
+            [
+                {
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Management"]},
                         {"Field": "readOnly", "Equals": ["false"]},
                     ]
                 }

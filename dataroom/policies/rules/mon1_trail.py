@@ -55,7 +55,7 @@ def _selector_findings(props: dict[str, Any]) -> list[str]:
             if not any("Management" in (f.get("Equals") or []) for f in category):
                 continue
             others = [f for f in fields if f.get("Field") != "eventCategory"]
-            if not others and all(len(f) == 2 for f in category):
+            if not others and all(set(f) == {"Field", "Equals"} for f in category):
                 whole = True
             else:
                 findings.append(
