@@ -4,7 +4,7 @@ The review's detectors describe a control to a reviewer; the gate's rules
 (``dataroom/policies/rules``) decide whether ``cdk synth`` fails. So that the two can never
 disagree, every detector also reports, as failing checks, the findings the gate's rules of the
 same control make on the room's template — and controls the review has no detector of its own
-for (S3-1, S3-4, MON-3, MON-4, MON-5, DRF-2, CHG-4, PER-1..3, PHS-1/2, LCY-1/2) are reported
+for (S3-1, S3-4, MON-3..6, DRF-2, CHG-4, PER-1..3, PHS-1/2, LCY-1/2) are reported
 from the gate's rules alone.
 jsii-free.
 """
@@ -31,6 +31,7 @@ GATE_ONLY_CONTROLS: tuple[str, ...] = (
     "MON-3",
     "MON-4",
     "MON-5",
+    "MON-6",
     "DRF-2",
     "CHG-4",
     "PER-1",

@@ -361,7 +361,31 @@ def _change_tags_removed(room: Template, _: Template) -> None:
 
 
 #: (control, weakening, class of the weakening)
+def _archive_filter(room: Template, _: Template) -> None:
+    add(room, "Hush", "AWS::GuardDuty::Filter", Name="hush", Action="ARCHIVE", Rank=1,
+        DetectorId={"Ref": lid_of(room, "AWS::GuardDuty::Detector")},
+        FindingCriteria={"Criterion": {"severity": {"Gte": 0}}})  # fmt: skip
+
+
+def _alarms_silenced(room: Template, _: Template) -> None:
+    for _, alarm in of(room, "AWS::CloudWatch::Alarm"):
+        alarm["Properties"]["ActionsEnabled"] = False
+
+
+def _entry_role_account_trust(room: Template, _: Template) -> None:
+    scientist = props(room, "AWS::IAM::Role", "ScientistRole")
+    scientist["AssumeRolePolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::",
+                                                 {"Ref": "AWS::AccountId"}, ":root"]]}}}
+    )  # fmt: skip
+    scientist["MaxSessionDuration"] = 43200
+
+
 TABLE: list[tuple[str, Weakening, str]] = [
+    ("MON-4", _archive_filter, "added resource"),
+    ("MON-6", _alarms_silenced, "escape hatch"),
+    ("IAM-1", _entry_role_account_trust, "escape hatch"),
     ("NET-1", _igw, "added resource"),
     ("NET-1", _default_route, "added resource"),
     ("NET-1", _public_subnet, "escape hatch"),

@@ -87,7 +87,17 @@ def room(**resources: dict[str, Any]) -> dict[str, Any]:
         "Metadata": {"dataroom": {"kind": "room"}},
         "Resources": {
             "Vpc": VPC,
-            "Freeze": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+            "Freeze": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Environment": {
+                        "Variables": {
+                            "ROOM_ROLES": {"Fn::Join": ["", ['["', {"Ref": "Role"}, '"]']]}
+                        }
+                    }
+                },
+            },
             **resources,
         },
     }

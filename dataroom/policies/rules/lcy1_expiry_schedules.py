@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
 from dataroom.policies.rules.base import Resource, Rule, RuleContext, Verdict, tags
+from dataroom.template_policy import refers_to
 
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 
@@ -20,23 +22,50 @@ def at_time(schedule: Resource) -> dt.datetime | None:
     return dt.datetime.fromisoformat(match.group(1)).replace(tzinfo=dt.UTC)
 
 
-def _targets_function(target: Any, functions: set[str]) -> bool:
+def _target_function(target: Any, functions: set[str]) -> str | None:
     arn = target.get("Arn") if isinstance(target, dict) else None
     if isinstance(arn, dict) and "Fn::GetAtt" in arn:
-        return str(arn["Fn::GetAtt"][0]) in functions
-    return False
+        name = str(arn["Fn::GetAtt"][0])
+        return name if name in functions else None
+    return None
+
+
+def names_room_role(ctx: RuleContext, function: Resource) -> bool:
+    """Whether a freeze function's ``ROOM_ROLES`` names at least one role of the template."""
+    env = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
+    value = env.get("ROOM_ROLES") if isinstance(env, dict) else None
+    roles = dict(ctx.resources("AWS::IAM::Role"))
+    if isinstance(value, str):
+        try:
+            names = json.loads(value)
+        except ValueError:
+            return False
+        wanted = {r.get("Properties", {}).get("RoleName") for r in roles.values()}
+        return isinstance(names, list) and any(n in wanted for n in names if isinstance(n, str))
+    return any(refers_to(value, lid) for lid in roles)
 
 
 def check(ctx: RuleContext) -> Verdict:
     functions = {lid for lid, _ in ctx.resources("AWS::Lambda::Function")}
     freezes: list[tuple[str, dt.datetime]] = []
+    idle: list[str] = []
     for lid, schedule in ctx.resources("AWS::Scheduler::Schedule"):
         props = schedule.get("Properties", {})
         when = at_time(schedule)
         if when is None or props.get("State", "ENABLED") != "ENABLED":
             continue
-        if _targets_function(props.get("Target"), functions):
+        function = _target_function(props.get("Target"), functions)
+        if function is None:
+            continue
+        if names_room_role(ctx, ctx.template["Resources"][function]):
             freezes.append((lid, when))
+        else:
+            idle.append(function)
+    if idle and not freezes:
+        return [
+            f"freeze function {name}: its ROOM_ROLES names no role of the room, nothing freezes"
+            for name in sorted(set(idle))
+        ]
     if not freezes:
         return ["no enabled one-shot at(...) schedule invoking a freeze function in the room"]
     expires = tags(ctx.resource).get("dataroom:expires")
@@ -68,7 +97,8 @@ def check(ctx: RuleContext) -> Verdict:
 RULE = Rule(
     rule_id="LCY1ExpirySchedules",
     control="LCY-1",
-    info="The room has no enabled one-shot schedule that freezes it at (or before) its expiry.",
+    info="The room has no enabled one-shot schedule that freezes it at (or before) its expiry, "
+    "or the function it invokes names no role of the room in ROOM_ROLES.",
     explanation="Access to production ends at expiry through IAM, but notebooks, endpoints and "
     "the room's own roles keep running and costing; the freeze at expiry ends them.",
     resource_types=frozenset({"AWS::EC2::VPC"}),

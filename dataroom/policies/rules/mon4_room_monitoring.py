@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataroom.controls.monitoring import REQUIRED_ALERTS
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
+from dataroom.policies.rules.mon4_alert_severity import matches_findings
 from dataroom.template_policy import refers_to
 
 
@@ -44,7 +45,10 @@ def _alerted(ctx: RuleContext, topics: list[str]) -> set[str]:
         ):
             continue
         pattern = props.get("EventPattern", {})
-        covered.update(pattern.get("source", []))
+        sources = set(pattern.get("source", []))
+        if not matches_findings(pattern):
+            sources.discard("aws.guardduty")  # API calls of GuardDuty, not its findings
+        covered.update(sources)
         covered.update(pattern.get("detail", {}).get("eventName", []))
     return covered
 
