@@ -18,6 +18,7 @@ __all__ = [
     "dns_catch_all_reached",
     "foreign_principals",
     "is_wildcard_resource",
+    "principal_text",
 ]
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]*:(?:iam|sts)::(\d{12}|\*)?:")
@@ -37,7 +38,7 @@ def _action_matches(pattern: str, action: str) -> bool:
 def is_wildcard_resource(resource: Any) -> bool:
     """Whether a statement's resource reaches beyond named resources (``*`` or ``arn:...:*``)."""
     if isinstance(resource, dict) and ("Fn::Join" in resource or "Fn::Sub" in resource):
-        resource = _text(resource)
+        resource = principal_text(resource)
     if not isinstance(resource, str):
         return False  # a Ref/GetAtt of a resource in the template: a named resource
     return resource == "*" or resource.endswith((":*", ":*/*"))
@@ -78,17 +79,17 @@ def boundary_escapes(statements: list[dict[str, Any]]) -> dict[str, list[str]]:
     return out
 
 
-def _text(value: Any) -> str:
+def principal_text(value: Any) -> str:
     """Literal text of a principal value: Fn::Join / Fn::Sub joined, references as markers."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
         if "Fn::Join" in value:
             sep, parts = [*value["Fn::Join"], "", []][:2]
-            return str(sep).join(_text(p) for p in _as_list(parts))
+            return str(sep).join(principal_text(p) for p in _as_list(parts))
         if "Fn::Sub" in value:
             body = value["Fn::Sub"]
-            return _text(body[0] if isinstance(body, list) else body)
+            return principal_text(body[0] if isinstance(body, list) else body)
         if "Ref" in value:
             return "${AWS::AccountId}" if value["Ref"] == "AWS::AccountId" else "<ref>"
     return "<ref>"
@@ -107,7 +108,7 @@ def foreign_principals(principal: Any, own_account: str) -> list[str]:
         return []
     out = []
     for value in _as_list(principal.get("AWS")):
-        text = _text(value)
+        text = principal_text(value)
         if text == "*":
             out.append("*")
             continue

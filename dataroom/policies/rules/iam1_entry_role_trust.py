@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from dataroom.controls.identity import MAX_SESSION_SECONDS
+from dataroom.controls.judge import principal_text
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
 from dataroom.template_policy import as_list, statements
 
@@ -22,21 +23,6 @@ from dataroom.template_policy import as_list, statements
 _ROLE_ARN = re.compile(r"^arn:[^:*?]+:iam::(\d{12}|\$\{AWS::AccountId\}|<ref>):role/[^*?]+$")
 #: Operators that hold only when the request carries ``sts:SourceIdentity``.
 _REQUIRING = ("StringEquals", "StringLike", "StringEqualsIgnoreCase")
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        if "Fn::Join" in value:
-            sep, parts = [*value["Fn::Join"], "", []][:2]
-            return str(sep).join(_text(p) for p in as_list(parts))
-        if "Fn::Sub" in value:
-            body = value["Fn::Sub"]
-            return _text(body[0] if isinstance(body, list) else body)
-        if value.get("Ref") == "AWS::AccountId":
-            return "${AWS::AccountId}"
-    return "<ref>"
 
 
 def _template_role(ctx: RuleContext, value: Any) -> bool:
@@ -83,7 +69,7 @@ def _statement_findings(ctx: RuleContext, statement: dict[str, Any]) -> list[str
     findings = []
     outside = [v for v in values if not _template_role(ctx, v)]
     for value in outside:
-        text = _text(value)
+        text = principal_text(value)
         if not _ROLE_ARN.match(text):
             findings.append(f"trust admits {text}: expected an exact role ARN")
     if (
