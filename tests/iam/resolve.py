@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_cdk import CfnElement, Stack
+
 
 class Resolver:
     def __init__(self, template: dict[str, Any], *, account: str, region: str) -> None:
@@ -82,3 +84,15 @@ class Resolver:
         if any(key.startswith("Fn::") for key in value):
             raise ValueError(f"unsupported intrinsic {sorted(value)}")
         return {key: self.resolve(item) for key, item in value.items()}
+
+
+def logical_id(stack: Stack, construct: Any) -> str:
+    """The logical id of ``construct`` in ``stack``: an L1 itself, an L2 through its resource."""
+    element = construct if isinstance(construct, CfnElement) else construct.node.default_child
+    return str(stack.get_logical_id(element))
+
+
+def policy_document(stack: Stack, resolver: Resolver, construct: Any) -> dict[str, Any]:
+    """The resolved ``PolicyDocument`` of a policy construct (managed, inline, bucket...)."""
+    properties = resolver.resources[logical_id(stack, construct)]["Properties"]
+    return resolver.resolve(properties["PolicyDocument"])  # type: ignore[no-any-return]

@@ -30,7 +30,7 @@ from tests.iam.evaluator import (
     decisions,
     evaluate,
 )
-from tests.iam.resolve import Resolver
+from tests.iam.resolve import Resolver, logical_id
 
 ROOM = "222222222222"
 REGION = "us-east-1"
@@ -60,7 +60,7 @@ def airlock(room_stack: DataRoomStack) -> dict[str, Any]:
     resources = template["Resources"]
 
     def logical(construct: Any) -> str:
-        return room_stack.get_logical_id(construct.node.default_child)
+        return logical_id(room_stack, construct)
 
     def identity(role: Any) -> list[dict[str, Any]]:
         ref = {"Ref": logical(role)}

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import CfnElement
 from aws_cdk.assertions import Template
 
 from dataroom.stacks import DataRoomStack
@@ -27,7 +26,7 @@ from tests.iam.evaluator import (
     decisions,
     evaluate,
 )
-from tests.iam.resolve import Resolver
+from tests.iam.resolve import Resolver, logical_id, policy_document
 
 ROOM = "222222222222"
 REGION = "us-east-1"
@@ -57,15 +56,12 @@ class _Resolver(Resolver):
 def room(room_stack: DataRoomStack) -> dict[str, Any]:
     template = Template.from_stack(room_stack).to_json()
     resolver = _Resolver(template, account=ROOM, region=REGION)
-    resources = template["Resources"]
 
     def logical(construct: Any) -> str:
-        element = construct if isinstance(construct, CfnElement) else construct.node.default_child
-        return room_stack.get_logical_id(element)
+        return logical_id(room_stack, construct)
 
     def document(construct: Any) -> dict[str, Any]:
-        properties = resources[logical(construct)]["Properties"]
-        return resolver.resolve(properties["PolicyDocument"])  # type: ignore[no-any-return]
+        return policy_document(room_stack, resolver, construct)
 
     lifecycle = room_stack.lifecycle
     return {

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import CfnElement
 from aws_cdk.assertions import Template
 
 from dataroom.stacks import DataRoomStack
@@ -29,7 +28,7 @@ from tests.iam.evaluator import (
     decisions,
     evaluate,
 )
-from tests.iam.resolve import Resolver
+from tests.iam.resolve import Resolver, logical_id, policy_document
 
 ROOM = "222222222222"
 REGION = "us-east-1"
@@ -48,12 +47,10 @@ def room(room_stack: DataRoomStack) -> dict[str, Any]:
     resources = template["Resources"]
 
     def logical(construct: Any) -> str:
-        element = construct if isinstance(construct, CfnElement) else construct.node.default_child
-        return room_stack.get_logical_id(element)
+        return logical_id(room_stack, construct)
 
     def document(construct: Any) -> dict[str, Any]:
-        properties = resources[logical(construct)]["Properties"]
-        return resolver.resolve(properties["PolicyDocument"])  # type: ignore[no-any-return]
+        return policy_document(room_stack, resolver, construct)
 
     remediation = room_stack.remediation
     scientist_policies = [

@@ -33,7 +33,7 @@ from tests.iam.evaluator import (
     decisions,
     evaluate,
 )
-from tests.iam.resolve import Resolver
+from tests.iam.resolve import Resolver, logical_id
 
 PROD = "111111111111"
 ROOM = "222222222222"
@@ -92,7 +92,7 @@ def policies(example_app: App) -> dict[str, Any]:
     in_room = _Resolver(room, account=ROOM, region=REGION)
 
     def logical(construct: Any) -> str:
-        return str(room_stack.get_logical_id(construct.node.default_child))
+        return logical_id(room_stack, construct)
 
     (read_policy,) = _of_type(prod, "AWS::IAM::Policy").values()
     (trail_key,) = _of_type(prod, "AWS::KMS::Key").values()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import CfnElement
 from aws_cdk.assertions import Template
 
 from dataroom.stacks import DataRoomStack
@@ -21,7 +20,7 @@ from tests.iam.evaluator import (
     decisions,
     evaluate,
 )
-from tests.iam.resolve import Resolver
+from tests.iam.resolve import Resolver, logical_id, policy_document
 
 ROOM = "222222222222"
 REGION = "us-east-1"
@@ -42,17 +41,14 @@ ADMIN = {
 def room(room_stack: DataRoomStack) -> dict[str, Any]:
     json_template = Template.from_stack(room_stack).to_json()
     resolver = Resolver(json_template, account=ROOM, region=REGION)
-    resources = json_template["Resources"]
     workbench = room_stack.workbench
     assert workbench is not None
 
     def logical(construct: Any) -> str:
-        element = construct if isinstance(construct, CfnElement) else construct.node.default_child
-        return room_stack.get_logical_id(element)
+        return logical_id(room_stack, construct)
 
     def document(construct: Any) -> dict[str, Any]:
-        properties = resources[logical(construct)]["Properties"]
-        return resolver.resolve(properties["PolicyDocument"])  # type: ignore[no-any-return]
+        return policy_document(room_stack, resolver, construct)
 
     return {
         "boundary": document(room_stack.boundary.policy),

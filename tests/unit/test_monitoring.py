@@ -18,6 +18,7 @@ from dataroom.constructs.threat_detection import ALL_FEATURES
 from dataroom.manifest import parse_manifest
 from dataroom.stacks import DataRoomStack
 from tests.conftest import EXAMPLE, TODAY
+from tests.iam.resolve import logical_id as _logical_id
 
 ROOM = "abnormal-process-exec"
 
@@ -30,10 +31,6 @@ def _one(template: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
     found = _of_type(template, kind)
     assert len(found) == 1, sorted(found)
     return next(iter(found.items()))
-
-
-def _logical_id(stack: DataRoomStack, construct: Any) -> str:
-    return stack.get_logical_id(construct.node.default_child)
 
 
 def _targets(value: Any) -> str:
