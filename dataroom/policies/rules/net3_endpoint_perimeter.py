@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataroom.controls.judge import principal_text
 from dataroom.controls.network import ANY_BUCKET, ENDPOINT_PIN_KEYS
 from dataroom.policies.rules.base import Rule, RuleContext, Verdict
 from dataroom.template_policy import as_list, statements
@@ -36,22 +37,10 @@ def pinned_to(statement: dict[str, Any], account: str) -> bool:
     return False
 
 
-def _text(resource: Any) -> str | None:
-    """An S3 resource as text, references as ``<ref>`` (an ``Fn::Join`` of the partition)."""
-    if isinstance(resource, str):
-        return resource
-    if isinstance(resource, dict) and "Fn::Join" in resource:
-        delimiter, parts = resource["Fn::Join"]
-        return str(delimiter).join(p if isinstance(p, str) else "<ref>" for p in parts)
-    return None
-
-
 def _wildcard_bucket(resource: Any) -> bool:
     """Whether ``resource`` names buckets by pattern (``*``, ``prod-*``, ``*-public``): the
     endpoint must name each bucket it lets through."""
-    text = _text(resource)
-    if text is None:
-        return False
+    text = principal_text(resource)  # references become markers, joins are joined
     if text in ANY_BUCKET:
         return True
     _, separator, rest = text.partition(":s3:::")
