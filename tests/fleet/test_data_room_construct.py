@@ -20,6 +20,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from dataroom.constructs import DataRoom, DatasetRead
+from dataroom.gated import is_gated, waive_gate
 from dataroom.manifest import Phase
 from dataroom.policies.nag import apply_nag_gate
 from dataroom.stacks import DeployTimeZonesStack
@@ -253,3 +254,13 @@ def test_a_room_whose_declared_facts_were_edited_fails_synth(
     stack.template_options.metadata = metadata
     with pytest.raises(RuntimeError, match=f"is not what the room wrote \\(changed: {key}\\)"):
         app.synth()
+
+
+def test_waiving_the_gate_names_who_and_why() -> None:
+    app = App()
+    with pytest.raises(ValueError, match="expected who waives the gate"):
+        waive_gate(app, why=" ")
+    # The twin: a named waiver is recorded, and the room below it counts as judged.
+    waive_gate(app, why="a test inspecting a refused template")
+    stack = DeployTimeZonesStack(app, "Waived", env=ROOM_ENV)
+    assert is_gated(_room(stack, "waived-room"))

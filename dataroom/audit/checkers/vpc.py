@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from dataroom.audit.context import StackAudit, equal, none_of, paginate
@@ -96,8 +97,13 @@ def check_vpc(
         ]
         return none_of(live)
 
+    @functools.cache
+    def route_tables() -> list[dict[str, Any]]:
+        # Read once: both route checks below judge the same tables.
+        return list(paginate(ec2, "describe_route_tables", "RouteTables", Filters=by_vpc))
+
     def routes() -> tuple[str, str, Status]:
-        tables = paginate(ec2, "describe_route_tables", "RouteTables", Filters=by_vpc)
+        tables = route_tables()
         open_routes = [
             f"{t['RouteTableId']}: {destination} -> {route_target(route)}"
             for t in tables
@@ -111,7 +117,7 @@ def check_vpc(
         return none_of(open_routes)
 
     def beyond() -> tuple[str, str, Status]:
-        tables = paginate(ec2, "describe_route_tables", "RouteTables", Filters=by_vpc)
+        tables = route_tables()
         found = [
             f"{t['RouteTableId']}: {route_destination(r)} -> {route_target(r)}"
             for t in tables
